@@ -1,0 +1,155 @@
+// Package org owns organisations (funders and applicants) and who belongs
+// to them. Membership is what "own organisation" ownership rules check.
+package org
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/humblehq/humble/internal/audit"
+	"github.com/humblehq/humble/internal/store"
+	"github.com/humblehq/humble/internal/validate"
+)
+
+// Errors of this domain.
+var (
+	ErrNotFound        = errors.New("organisation not found")
+	ErrIdentifierTaken = errors.New("another organisation already has this identifier")
+	ErrUserNotFound    = errors.New("no such user")
+	ErrAlreadyMember   = errors.New("already a member of this organisation")
+)
+
+// Kinds of organisation.
+const (
+	Funder    = "funder"
+	Applicant = "applicant"
+)
+
+// Organisation is a funder or an applicant (charity, group, public body).
+type Organisation struct {
+	ID         int64     `json:"id" gorm:"primaryKey;->"`
+	Name       string    `json:"name"`
+	Kind       string    `json:"kind"`
+	Identifier *string   `json:"identifier"`
+	CreatedAt  time.Time `json:"created_at" gorm:"->"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// TableName tells GORM the table.
+func (Organisation) TableName() string { return "organisations" }
+
+// Member is a person in an organisation, as listed.
+type Member struct {
+	UserID      int64     `json:"user_id"`
+	DisplayName string    `json:"display_name"`
+	JoinedAt    time.Time `json:"joined_at"`
+}
+
+// Service is the organisation domain's entry point.
+type Service struct{ db *gorm.DB }
+
+// NewService returns a Service on db.
+func NewService(db *gorm.DB) *Service { return &Service{db: db} }
+
+// NewOrganisation is what it takes to register one.
+type NewOrganisation struct {
+	Name       string `json:"name" validate:"notblank,max=200"`
+	Kind       string `json:"kind" validate:"required,oneof=funder applicant"`
+	Identifier string `json:"identifier" validate:"omitempty,orgid"`
+}
+
+// Create registers an organisation.
+func (s *Service) Create(ctx context.Context, actorID int64, in NewOrganisation) (Organisation, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	in.Identifier = strings.ToUpper(strings.TrimSpace(in.Identifier))
+	if err := validate.Struct(in); err != nil {
+		return Organisation{}, err
+	}
+	o := Organisation{Name: in.Name, Kind: in.Kind}
+	if in.Identifier != "" {
+		o.Identifier = &in.Identifier
+	}
+	err := store.WithTx(ctx, s.db, func(ctx context.Context, tx *gorm.DB) error {
+		if err := tx.Create(&o).Error; err != nil {
+			if store.IsUniqueViolation(err, "organisations_identifier_key") {
+				return ErrIdentifierTaken
+			}
+			return err
+		}
+		return audit.Record(ctx, s.db, audit.Entry{ActorID: actorID, Action: "organisation.create",
+			ObjectType: "organisation", ObjectID: o.ID, Changes: in})
+	})
+	if err != nil {
+		return Organisation{}, err
+	}
+	return s.Get(ctx, o.ID)
+}
+
+// Get returns one organisation.
+func (s *Service) Get(ctx context.Context, id int64) (Organisation, error) {
+	var o Organisation
+	err := store.Conn(ctx, s.db).First(&o, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Organisation{}, ErrNotFound
+	}
+	return o, err
+}
+
+// List returns organisations by name, a page at a time.
+func (s *Service) List(ctx context.Context, offset, limit int) ([]Organisation, int64, error) {
+	var total int64
+	q := store.Conn(ctx, s.db).Model(&Organisation{})
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var os []Organisation
+	err := store.Conn(ctx, s.db).Order("name, id").Offset(offset).Limit(limit).Find(&os).Error
+	return os, total, err
+}
+
+// AddMember puts a user in an organisation.
+func (s *Service) AddMember(ctx context.Context, actorID, orgID, userID int64) error {
+	return store.WithTx(ctx, s.db, func(ctx context.Context, tx *gorm.DB) error {
+		if _, err := s.Get(ctx, orgID); err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.Raw(`SELECT count(*) FROM users WHERE id = ?`, userID).Scan(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return validate.Field("user_id", "no such user")
+		}
+		res := tx.Exec(`INSERT INTO organisation_members (organisation_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, orgID, userID)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrAlreadyMember
+		}
+		return audit.Record(ctx, s.db, audit.Entry{ActorID: actorID, Action: "organisation.add_member",
+			ObjectType: "organisation", ObjectID: orgID, Changes: map[string]any{"user_id": userID}})
+	})
+}
+
+// Members lists an organisation's members.
+func (s *Service) Members(ctx context.Context, orgID int64) ([]Member, error) {
+	var ms []Member
+	err := store.Conn(ctx, s.db).Raw(`
+		SELECT m.user_id, u.display_name, m.created_at AS joined_at
+		FROM organisation_members m JOIN users u ON u.id = m.user_id
+		WHERE m.organisation_id = ? ORDER BY u.display_name, m.user_id`, orgID).Scan(&ms).Error
+	return ms, err
+}
+
+// OrgIDsOf returns the organisations userID belongs to: what ownership
+// rules compare against.
+func (s *Service) OrgIDsOf(ctx context.Context, userID int64) ([]int64, error) {
+	var ids []int64
+	err := store.Conn(ctx, s.db).Raw(`SELECT organisation_id FROM organisation_members WHERE user_id = ? ORDER BY 1`, userID).Scan(&ids).Error
+	return ids, err
+}
