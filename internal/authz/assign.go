@@ -66,7 +66,6 @@ func (a *Authorizer) change(ctx context.Context, add bool, userID int64, role Ro
 	if !add {
 		verb = "revoke"
 	}
-	ownTx := !inTransaction(store.Conn(ctx, a.db))
 	err := store.WithTx(ctx, a.db, func(ctx context.Context, tx *gorm.DB) error {
 		ad, err := adapterOn(ctx, tx)
 		if err != nil {
@@ -87,21 +86,18 @@ func (a *Authorizer) change(ctx context.Context, add bool, userID int64, role Ro
 	if err != nil {
 		return fmt.Errorf("authz: %s %s as %s in %s: %w", verb, sub, role, domain, err)
 	}
-	if ownTx {
-		// Committed. Re-reading (rather than applying the change blindly)
-		// keeps this in order with any concurrent change to the same user.
-		if err := a.refreshUsers(ctx, []int64{userID}); err != nil {
+	// Once committed (at once if this was its own transaction, or when the
+	// caller's commits), apply it here rather than waiting for the
+	// notification: whoever made the change sees it on their next request.
+	// Re-reading, rather than applying the change blindly, keeps this in
+	// order with any concurrent change to the same user.
+	store.AfterCommit(ctx, func(ctx context.Context) {
+		if err := a.refreshUsers(context.WithoutCancel(ctx), []int64{userID}); err != nil {
 			a.log.Warn("authz: role change committed; applying it locally failed, the notification will",
 				"user_id", userID, "role", role, "domain", domain, "err", err)
 		}
-	}
+	})
 	return nil
-}
-
-// inTransaction reports whether conn runs inside a database transaction.
-func inTransaction(conn *gorm.DB) bool {
-	_, ok := conn.Statement.ConnPool.(gorm.TxCommitter)
-	return ok
 }
 
 // adapterOn returns a gorm-adapter writing through conn (the caller's

@@ -65,22 +65,49 @@ func SQL(db *gorm.DB) *sql.DB {
 
 type txKey struct{}
 
+// txState is the transaction WithTx put in ctx, and what to do once it has
+// committed.
+type txState struct {
+	tx    *gorm.DB
+	after []func(context.Context)
+}
+
 // WithTx runs fn in one transaction: committed when fn returns nil, rolled
 // back otherwise. A transaction already in ctx (from an outer WithTx) is
 // reused, so services compose without nesting transactions.
 func WithTx(ctx context.Context, db *gorm.DB, fn func(ctx context.Context, tx *gorm.DB) error) error {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return fn(ctx, tx)
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		return fn(ctx, st.tx)
 	}
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return fn(context.WithValue(ctx, txKey{}, tx), tx)
+	st := &txState{}
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		st.tx = tx
+		return fn(context.WithValue(ctx, txKey{}, st), tx)
 	})
+	if err == nil {
+		for _, f := range st.after {
+			f(ctx)
+		}
+	}
+	return err
+}
+
+// AfterCommit runs f once the transaction in ctx has committed (never if it
+// rolls back), or at once when ctx holds no transaction. For work outside
+// the database that must only follow a change that really happened, such as
+// refreshing an in-memory copy.
+func AfterCommit(ctx context.Context, f func(context.Context)) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		st.after = append(st.after, f)
+		return
+	}
+	f(ctx)
 }
 
 // Conn returns the transaction in ctx if there is one, else db bound to ctx.
 func Conn(ctx context.Context, db *gorm.DB) *gorm.DB {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return tx
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		return st.tx
 	}
 	return db.WithContext(ctx)
 }

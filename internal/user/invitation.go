@@ -25,6 +25,8 @@ type Invitation struct {
 	ExpiresAt      time.Time  `json:"expires_at"`
 	AcceptedAt     *time.Time `json:"accepted_at"`
 	AcceptedUserID *int64     `json:"-"`
+	FundID         *int64     `json:"fund_id"`
+	FundRole       *string    `json:"fund_role"`
 }
 
 // TableName tells GORM the table.
@@ -35,7 +37,19 @@ type NewInvitation struct {
 	Email          string `json:"email" validate:"required,max=254,email"`
 	DisplayName    string `json:"display_name" validate:"max=120"`
 	OrganisationID int64  `json:"organisation_id" validate:"gte=0"`
+	// FundID and FundRole give the person a role in a fund on acceptance.
+	FundID   int64  `json:"-"`
+	FundRole string `json:"-"`
 }
+
+// RoleGranter gives the role an invitation carries, inside the accepting
+// transaction (the fund service, wired by the app).
+type RoleGranter interface {
+	GrantRole(ctx context.Context, userID, fundID int64, role string) error
+}
+
+// GrantRolesWith sets who gives invitations' fund roles.
+func (s *Service) GrantRolesWith(g RoleGranter) { s.granter = g }
 
 // InvitePath is where an invitation link points; the secret follows it.
 const InvitePath = "/invitations/"
@@ -60,6 +74,9 @@ func (s *Service) Invite(ctx context.Context, actorID int64, in NewInvitation) (
 	if actorID != 0 {
 		inv.InvitedBy = &actorID
 	}
+	if in.FundID != 0 {
+		inv.FundID, inv.FundRole = &in.FundID, &in.FundRole
+	}
 	err = store.WithTx(ctx, s.db, func(ctx context.Context, tx *gorm.DB) error {
 		if _, err := s.ByEmail(ctx, in.Email); err == nil {
 			return ErrEmailTaken
@@ -76,6 +93,9 @@ func (s *Service) Invite(ctx context.Context, actorID int64, in NewInvitation) (
 			}
 		}
 		if err := tx.Create(&inv).Error; err != nil {
+			return err
+		}
+		if err := tx.First(&inv, inv.ID).Error; err != nil { // the database's created_at
 			return err
 		}
 		return audit.Record(ctx, s.db, audit.Entry{ActorID: actorID, Action: "invitation.create",
@@ -132,6 +152,14 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 		if inv.OrganisationID != nil {
 			if err := tx.Exec(`INSERT INTO organisation_members (organisation_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 				*inv.OrganisationID, u.ID).Error; err != nil {
+				return err
+			}
+		}
+		if inv.FundID != nil && inv.FundRole != nil {
+			if s.granter == nil {
+				return errors.New("invitation carries a fund role but no role granter is set")
+			}
+			if err := s.granter.GrantRole(ctx, u.ID, *inv.FundID, *inv.FundRole); err != nil {
 				return err
 			}
 		}

@@ -47,9 +47,10 @@ type Settings struct {
 
 // Service is the user domain's entry point.
 type Service struct {
-	db  *gorm.DB
-	set Settings
-	now func() time.Time
+	db      *gorm.DB
+	set     Settings
+	now     func() time.Time
+	granter RoleGranter
 }
 
 // NewService returns a Service on db.

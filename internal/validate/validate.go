@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/go-playground/validator/v10"
 )
@@ -90,13 +91,23 @@ func Struct(s any) error {
 	return out
 }
 
-// fieldPath drops the top-level struct name: "Request.email" → "email".
+// fieldPath turns the validator's namespace into the JSON path people
+// sent: it drops the top-level struct's name and those of embedded structs
+// (Go names start upper-case; every JSON name here is lower_snake), so
+// "NewFund.Details.budget_minor" → "budget_minor", "In.principles[1]" →
+// "principles[1]".
 func fieldPath(fe validator.FieldError) string {
-	ns := fe.Namespace()
-	if _, rest, ok := strings.Cut(ns, "."); ok {
-		return rest
+	parts := strings.Split(fe.Namespace(), ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p != "" && !unicode.IsUpper(rune(p[0])) {
+			kept = append(kept, p)
+		}
 	}
-	return fe.Field()
+	if len(kept) == 0 {
+		return fe.Field()
+	}
+	return strings.Join(kept, ".")
 }
 
 func message(fe validator.FieldError) string {
