@@ -14,10 +14,14 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/authz"
 	"github.com/humblehq/humble/internal/config"
+	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
+	"github.com/humblehq/humble/internal/panel"
 	"github.com/humblehq/humble/internal/pglocal"
+	"github.com/humblehq/humble/internal/round"
 	"github.com/humblehq/humble/internal/store"
 	"github.com/humblehq/humble/internal/user"
 )
@@ -30,6 +34,11 @@ type Services struct {
 	Users  *user.Service
 	Orgs   *org.Service
 	Authz  *authz.Authorizer
+
+	Funds        *fund.Service
+	Rounds       *round.Service
+	Applications *application.Service
+	Panels       *panel.Service
 }
 
 // NewServices wires the domain services on db (already migrated).
@@ -38,7 +47,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger, db *g
 	if err != nil {
 		return nil, fmt.Errorf("authorization policy: %w", err)
 	}
-	return &Services{
+	s := &Services{
 		Config: cfg,
 		Log:    log,
 		DB:     db,
@@ -47,7 +56,25 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger, db *g
 		}),
 		Orgs:  org.NewService(db),
 		Authz: az,
-	}, nil
+
+		Funds:        fund.NewService(db, fundRoles{az}),
+		Rounds:       round.NewService(db, fund.NewService(db, fundRoles{az})),
+		Applications: application.NewService(db),
+		Panels:       panel.NewService(db, fundRoles{az}),
+	}
+	s.Users.GrantRolesWith(s.Funds)
+	return s, nil
+}
+
+// fundRoles lets the fund domain give roles without knowing casbin.
+type fundRoles struct{ az *authz.Authorizer }
+
+func (r fundRoles) AssignFundRole(ctx context.Context, userID int64, role string, fundID int64) error {
+	return r.az.Assign(ctx, userID, authz.Role(role), authz.FundDomain(fundID))
+}
+
+func (r fundRoles) RevokeFundRole(ctx context.Context, userID int64, role string, fundID int64) error {
+	return r.az.Revoke(ctx, userID, authz.Role(role), authz.FundDomain(fundID))
 }
 
 // Database is an open, migrated database and how to let it go.

@@ -24,7 +24,8 @@ func (s *Services) Handler() (*echo.Echo, error) {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 	pages := &ui.UI{Log: s.Log, Users: s.Users, Orgs: s.Orgs, Authz: s.Authz,
-		Secure: s.Config.SecureCookies(), SessionMax: s.Config.SessionMax}
+		Secure: s.Config.SecureCookies(), SessionMax: s.Config.SessionMax, BaseURL: s.Config.BaseURL,
+		Funds: s.Funds, Rounds: s.Rounds, Applications: s.Applications, Panels: s.Panels}
 	if err := pages.Load(); err != nil {
 		return nil, err
 	}
@@ -39,7 +40,8 @@ func (s *Services) Handler() (*echo.Echo, error) {
 	e.Use(httpapi.Authenticate(s.Users, s.Orgs, s.Config.SecureCookies()))
 	e.Use(httpapi.CSRF(s.Config.SecureCookies()))
 
-	api := &httpapi.API{Log: s.Log, DB: s.DB, Users: s.Users, Orgs: s.Orgs, Authz: s.Authz, BaseURL: s.Config.BaseURL}
+	api := &httpapi.API{Log: s.Log, DB: s.DB, Users: s.Users, Orgs: s.Orgs, Authz: s.Authz, BaseURL: s.Config.BaseURL,
+		Funds: s.Funds, Rounds: s.Rounds, Applications: s.Applications, Panels: s.Panels}
 	api.Register(e)
 	pages.Register(e)
 	return e, nil

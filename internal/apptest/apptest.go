@@ -62,12 +62,18 @@ func New(t testing.TB) *Env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	// The server starts first so that its address is the base URL the
+	// handler is built with (invitation links point at it).
+	var h *echo.Echo
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	cfg.BaseURL = srv.URL
 	svc, err := app.NewServices(context.Background(), cfg, log, db)
 	if err != nil {
+		srv.Close()
 		t.Fatal(err)
 	}
-	h, err := svc.Handler()
-	if err != nil {
+	if h, err = svc.Handler(); err != nil {
+		srv.Close()
 		t.Fatal(err)
 	}
 	// As in production, role changes committed anywhere (also inside a
@@ -78,13 +84,11 @@ func New(t testing.TB) *Env {
 		defer close(done)
 		_ = svc.Authz.Run(ctx, dbURL)
 	}()
-	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
 		<-done
 	})
-	svc.Config.BaseURL = srv.URL
 	return &Env{URL: srv.URL, Server: srv, Svc: svc, DB: db, Echo: h}
 }
 

@@ -13,8 +13,12 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/authz"
+	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
+	"github.com/humblehq/humble/internal/panel"
+	"github.com/humblehq/humble/internal/round"
 	"github.com/humblehq/humble/internal/user"
 	"github.com/humblehq/humble/internal/validate"
 )
@@ -27,6 +31,11 @@ type API struct {
 	Orgs    *org.Service
 	Authz   *authz.Authorizer
 	BaseURL string
+
+	Funds        *fund.Service
+	Rounds       *round.Service
+	Applications *application.Service
+	Panels       *panel.Service
 }
 
 // Register adds every API route to e. Each route must also be described in
@@ -45,6 +54,10 @@ func (a *API) Register(e *echo.Echo) {
 	g.GET("/organisations/:id/members", a.listMembers)
 	g.POST("/organisations/:id/members", a.addMember)
 	g.GET("/audit-events", a.listAuditEvents)
+	a.registerFunds(g)
+	a.registerRounds(g)
+	a.registerApplications(g)
+	a.registerPanels(g)
 }
 
 // pathID reads a positive integer path parameter; anything else is a 404,

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/humblehq/humble/internal/authz"
+	"github.com/humblehq/humble/internal/fault"
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/store"
 	"github.com/humblehq/humble/internal/user"
@@ -77,6 +78,10 @@ func ProblemFor(err error) Problem {
 		}
 		return p
 	}
+	if f, ok := fault.As(err); ok {
+		status, slug := faultStatus(f.Kind)
+		return Problem{Type: problemType(slug), Title: http.StatusText(status), Status: status, Detail: f.Message}
+	}
 	for _, k := range kinds {
 		if errors.Is(err, k.err) {
 			return Problem{Type: problemType(k.slug), Title: http.StatusText(k.status), Status: k.status, Detail: k.err.Error()}
@@ -96,6 +101,22 @@ func ProblemFor(err error) Problem {
 	return Problem{Type: "about:blank", Title: http.StatusText(http.StatusInternalServerError),
 		Status: http.StatusInternalServerError,
 		Detail: "something went wrong on our side; quote the request id if you report it"}
+}
+
+func faultStatus(k fault.Kind) (int, string) {
+	switch k {
+	case fault.NotFound:
+		return http.StatusNotFound, "not-found"
+	case fault.Conflict:
+		return http.StatusConflict, "conflict"
+	case fault.Gone:
+		return http.StatusGone, "gone"
+	case fault.PreconditionFailed:
+		return http.StatusPreconditionFailed, "precondition-failed"
+	case fault.Forbidden:
+		return http.StatusForbidden, "forbidden"
+	}
+	return http.StatusInternalServerError, "internal"
 }
 
 func problemType(slug string) string { return "urn:humble:problem:" + slug }

@@ -3,19 +3,64 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/humblehq/humble/internal/authz"
+	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/httpapi"
 	"github.com/humblehq/humble/internal/user"
 )
 
+type homeFund struct{ Link, Name, Roles string }
+
+type homeData struct {
+	Funds     []homeFund // the funds the person has a role in
+	OpenFunds []homeFund // funds anyone may read
+	CanFound  bool       // a member of a funder organisation
+}
+
 func (u *UI) home(c echo.Context) error {
 	p := u.newPage(c, "home")
-	p.Data = struct {
-		Funds []struct{ Link, Name, Roles string }
-	}{}
+	ctx := c.Request().Context()
+	pr := httpapi.CurrentPrincipal(c)
+	var d homeData
+	mine := map[int64]bool{}
+	for _, dom := range u.Authz.DomainsOf(pr.User.ID) {
+		id, ok := authz.ParseFundDomain(dom)
+		if !ok {
+			continue
+		}
+		f, err := u.Funds.Get(ctx, id)
+		if err != nil {
+			continue // a role left on a fund that is gone
+		}
+		var roles []string
+		for _, r := range u.Authz.RolesIn(pr.User.ID, dom) {
+			roles = append(roles, fund.RoleNames[string(r)])
+		}
+		mine[id] = true
+		d.Funds = append(d.Funds, homeFund{Link: "/funds/" + strconv.FormatInt(id, 10), Name: f.Name, Roles: strings.Join(roles, ", ")})
+	}
+	public, err := u.Funds.List(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, f := range public {
+		if !mine[f.ID] {
+			d.OpenFunds = append(d.OpenFunds, homeFund{Link: "/funds/" + strconv.FormatInt(f.ID, 10), Name: f.Name})
+		}
+	}
+	if !pr.Anonymous() {
+		funders, err := u.funderOrgs(c)
+		if err != nil {
+			return err
+		}
+		d.CanFound = len(funders) > 0
+	}
+	p.Data = d
 	return u.render(c, http.StatusOK, "home", p)
 }
 

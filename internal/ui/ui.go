@@ -16,9 +16,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/authz"
+	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/httpapi"
+	"github.com/humblehq/humble/internal/money"
 	"github.com/humblehq/humble/internal/org"
+	"github.com/humblehq/humble/internal/panel"
+	"github.com/humblehq/humble/internal/round"
 	"github.com/humblehq/humble/internal/user"
 	"github.com/humblehq/humble/internal/validate"
 	"github.com/humblehq/humble/web"
@@ -32,6 +37,12 @@ type UI struct {
 	Authz      *authz.Authorizer
 	Secure     bool
 	SessionMax time.Duration
+	BaseURL    string
+
+	Funds        *fund.Service
+	Rounds       *round.Service
+	Applications *application.Service
+	Panels       *panel.Service
 
 	pages map[string]*template.Template
 }
@@ -39,6 +50,15 @@ type UI struct {
 // Load parses every page template with the layout.
 func (u *UI) Load() error {
 	funcs := template.FuncMap{
+		"money":     money.Format,
+		"stageName": func(s string) string { return fund.StageNames[s] },
+		"roleName":  func(s string) string { return fund.RoleNames[s] },
+		"deref": func(p *string) string {
+			if p == nil {
+				return ""
+			}
+			return *p
+		},
 		"date": func(v any) string {
 			switch t := v.(type) {
 			case time.Time:
@@ -83,6 +103,10 @@ func (u *UI) Register(e *echo.Echo) {
 	e.GET("/account", u.account)
 	e.POST("/account/tokens", u.createToken)
 	e.POST("/account/tokens/:id/revoke", u.revokeToken)
+	u.registerFundPages(e)
+	u.registerRoundPages(e)
+	u.registerApplicationPages(e)
+	u.registerPanelPages(e)
 }
 
 func staticHandler(fsys fs.FS) http.Handler {
