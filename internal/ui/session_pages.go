@@ -20,6 +20,7 @@ type homeData struct {
 	Funds     []homeFund // the funds the person has a role in
 	OpenFunds []homeFund // funds anyone may read
 	CanFound  bool       // a member of a funder organisation
+	InOrg     bool       // a member of any organisation
 }
 
 func (u *UI) home(c echo.Context) error {
@@ -59,6 +60,7 @@ func (u *UI) home(c echo.Context) error {
 			return err
 		}
 		d.CanFound = len(funders) > 0
+		d.InOrg = len(pr.OrgIDs) > 0
 	}
 	p.Data = d
 	return u.render(c, http.StatusOK, "home", p)
