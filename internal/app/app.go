@@ -16,6 +16,7 @@ import (
 
 	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/authz"
+	"github.com/humblehq/humble/internal/ballot"
 	"github.com/humblehq/humble/internal/config"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
@@ -39,6 +40,7 @@ type Services struct {
 	Rounds       *round.Service
 	Applications *application.Service
 	Panels       *panel.Service
+	Ballots      *ballot.Service
 }
 
 // NewServices wires the domain services on db (already migrated).
@@ -47,6 +49,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger, db *g
 	if err != nil {
 		return nil, fmt.Errorf("authorization policy: %w", err)
 	}
+	funds := fund.NewService(db, fundRoles{az})
 	s := &Services{
 		Config: cfg,
 		Log:    log,
@@ -57,10 +60,11 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger, db *g
 		Orgs:  org.NewService(db),
 		Authz: az,
 
-		Funds:        fund.NewService(db, fundRoles{az}),
-		Rounds:       round.NewService(db, fund.NewService(db, fundRoles{az})),
+		Funds:        funds,
+		Rounds:       round.NewService(db, funds),
 		Applications: application.NewService(db),
 		Panels:       panel.NewService(db, fundRoles{az}),
+		Ballots:      ballot.NewService(db),
 	}
 	s.Users.GrantRolesWith(s.Funds)
 	return s, nil

@@ -41,7 +41,7 @@ func (s *Services) Handler() (*echo.Echo, error) {
 	e.Use(httpapi.CSRF(s.Config.SecureCookies()))
 
 	api := &httpapi.API{Log: s.Log, DB: s.DB, Users: s.Users, Orgs: s.Orgs, Authz: s.Authz, BaseURL: s.Config.BaseURL,
-		Funds: s.Funds, Rounds: s.Rounds, Applications: s.Applications, Panels: s.Panels}
+		Funds: s.Funds, Rounds: s.Rounds, Applications: s.Applications, Panels: s.Panels, Ballots: s.Ballots}
 	api.Register(e)
 	pages.Register(e)
 	return e, nil

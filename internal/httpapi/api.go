@@ -15,6 +15,7 @@ import (
 
 	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/authz"
+	"github.com/humblehq/humble/internal/ballot"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
@@ -36,6 +37,7 @@ type API struct {
 	Rounds       *round.Service
 	Applications *application.Service
 	Panels       *panel.Service
+	Ballots      *ballot.Service
 }
 
 // Register adds every API route to e. Each route must also be described in
@@ -58,6 +60,7 @@ func (a *API) Register(e *echo.Echo) {
 	a.registerRounds(g)
 	a.registerApplications(g)
 	a.registerPanels(g)
+	a.registerBallots(g)
 }
 
 // pathID reads a positive integer path parameter; anything else is a 404,
