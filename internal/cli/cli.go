@@ -35,6 +35,7 @@ Usage:
   humble invite --email E [--name N] [--org ID]
                                        print a one-time invitation link
   humble healthcheck                   exit 0 if the server on HUMBLE_ADDR is ready
+  humble allocate --rule RULE FILE.pb  run an allocation rule on a Pabulib file (no database)
   humble help                          this text
 
 Configuration comes from HUMBLE_* environment variables:
@@ -66,6 +67,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return adminCreate(ctx, cfg, args[1:], stdin, stdout)
 	case "invite":
 		return invite(ctx, cfg, args, stdout)
+	case "allocate":
+		return allocate(args, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, cfg)
 	case "help", "-h", "--help":
