@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -21,6 +23,17 @@ const (
 	argonSaltLen = 16
 )
 
+// hashing bounds how many argon2id computations run at once: each holds 64
+// MiB, so a burst of sign-ins must queue rather than grow the heap without
+// limit.
+var hashing = make(chan struct{}, max(2, runtime.NumCPU()))
+
+func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	hashing <- struct{}{}
+	defer func() { <-hashing }()
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+}
+
 // HashPassword returns an argon2id hash in the PHC string format, which
 // carries its own parameters so they can be raised later.
 func HashPassword(password string) (string, error) {
@@ -28,7 +41,7 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := idKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -60,16 +73,18 @@ func CheckPassword(encoded, password string) (bool, error) {
 	if err != nil {
 		return false, errBadHash
 	}
-	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+	got := idKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
 // dummyHash is checked against when an email is unknown, so that signing in
-// takes as long whether or not the account exists.
-var dummyHash = func() string {
+// takes as long whether or not the account exists. It is made on first use:
+// made at package start it cost every process that links this package
+// (humble allocate, humble help) 64 MiB and up to a second.
+var dummyHash = sync.OnceValue(func() string {
 	h, err := HashPassword("humble-no-such-account")
 	if err != nil {
 		panic(err)
 	}
 	return h
-}()
+})

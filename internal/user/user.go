@@ -63,6 +63,10 @@ type NewAccount struct {
 	Email       string `json:"email" validate:"required,max=254,email"`
 	DisplayName string `json:"display_name" validate:"notblank,max=120"`
 	Password    string `json:"password" validate:"min=12,max=256"`
+	// PasswordHash, when set, is HashPassword(Password) made earlier: the
+	// demo seeds many accounts with one password and hashes it once. It is
+	// never read from a request.
+	PasswordHash string `json:"-"`
 }
 
 // NormaliseEmail trims an email; comparison ignores case in the database.
@@ -76,12 +80,15 @@ func (s *Service) Create(ctx context.Context, actorID int64, in NewAccount) (Use
 	if err := validate.Struct(in); err != nil {
 		return User{}, err
 	}
-	hash, err := HashPassword(in.Password)
-	if err != nil {
-		return User{}, err
+	hash := in.PasswordHash
+	if hash == "" {
+		var err error
+		if hash, err = HashPassword(in.Password); err != nil {
+			return User{}, err
+		}
 	}
 	u := User{Email: in.Email, DisplayName: in.DisplayName, PasswordHash: hash}
-	err = store.WithTx(ctx, s.db, func(ctx context.Context, tx *gorm.DB) error {
+	err := store.WithTx(ctx, s.db, func(ctx context.Context, tx *gorm.DB) error {
 		if err := tx.Create(&u).Error; err != nil {
 			if store.IsUniqueViolation(err, "users_email_lower_key") {
 				return ErrEmailTaken
@@ -147,7 +154,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password, address str
 	u, err := s.ByEmail(ctx, email)
 	hash := u.PasswordHash
 	if errors.Is(err, ErrNotFound) {
-		hash = dummyHash
+		hash = dummyHash()
 	} else if err != nil {
 		return User{}, err
 	}
