@@ -18,6 +18,7 @@ import (
 	"github.com/humblehq/humble/internal/authz"
 	"github.com/humblehq/humble/internal/ballot"
 	"github.com/humblehq/humble/internal/config"
+	"github.com/humblehq/humble/internal/decision"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
@@ -41,6 +42,7 @@ type Services struct {
 	Applications *application.Service
 	Panels       *panel.Service
 	Ballots      *ballot.Service
+	Decisions    *decision.Service
 }
 
 // NewServices wires the domain services on db (already migrated).
@@ -65,7 +67,10 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger, db *g
 		Applications: application.NewService(db),
 		Panels:       panel.NewService(db, fundRoles{az}),
 		Ballots:      ballot.NewService(db),
+		Decisions:    decision.NewService(db, fundRoles{az}),
 	}
+	// Closing voting computes the result, in the same transaction.
+	s.Rounds.OnClose(s.Decisions.OnClose)
 	s.Users.GrantRolesWith(s.Funds)
 	return s, nil
 }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -21,6 +22,8 @@ import (
 //	chair         panel chair, declared "none" on {app1} and {app2}
 //	member        panel member, declared "none" on both
 //	recused       panel member, recused from {app1}, "none" on {app2}
+//	voter         panel member, "none" on {app1} and {app2}, who votes
+//	              through the pages (so the API rows' first casts stay first)
 //	applicant     member of the organisation that made the applications
 //	user          signed in, no role, no organisation
 //	member-other  panel member of another fund
@@ -65,6 +68,47 @@ var ballotRows = map[string][]access{
 		{"chair", "/api/v1/rounds/{secret}/turnout", "", 200},
 		{"steward", "/api/v1/rounds/999999/turnout", "", 404},
 	},
+
+	// The voting pages: the same rule as the API, on the member's own
+	// ballot; anonymous visitors are sent to sign in.
+	"GET /rounds/:id/ballot": {
+		{"anonymous", "/rounds/{round}/ballot", "", 303},
+		{"user", "/rounds/{round}/ballot", "", 403},
+		{"applicant", "/rounds/{round}/ballot", "", 403},
+		{"steward", "/rounds/{round}/ballot", "", 403}, // stewards do not vote
+		{"member-other", "/rounds/{round}/ballot", "", 403},
+		{"member", "/rounds/{round}/ballot", "", 200},
+		{"chair", "/rounds/{round}/ballot", "", 200},
+		{"recused", "/rounds/{round}/ballot", "", 200},
+		{"member", "/rounds/{closed}/ballot", "", 200}, // their own, read-only
+		{"chair", "/rounds/{closed}/ballot", "", 200},  // "you did not cast a ballot"
+		{"member", "/rounds/{secret}/ballot", "", 200},
+		{"member", "/rounds/999999/ballot", "", 404},
+	},
+	"POST /rounds/:id/ballot/review": {
+		{"anonymous", "/rounds/{round}/ballot/review", "approve-{app1}=yes", 303},
+		{"user", "/rounds/{round}/ballot/review", "approve-{app1}=yes", 403},
+		{"applicant", "/rounds/{round}/ballot/review", "approve-{app1}=yes", 403},
+		{"steward", "/rounds/{round}/ballot/review", "approve-{app1}=yes", 403},
+		{"member-other", "/rounds/{round}/ballot/review", "approve-{app1}=yes", 403},
+		{"member", "/rounds/{round}/ballot/review", "approve-{app1}=yes&approve-{app2}=yes", 200}, // checked, not written
+		{"recused", "/rounds/{round}/ballot/review", "approve-{app1}=yes", 422},
+		{"member", "/rounds/{closed}/ballot/review", "approve-{closedApp}=yes", 409},
+		{"member", "/rounds/999999/ballot/review", "", 404},
+	},
+	"POST /rounds/:id/ballot": {
+		{"anonymous", "/rounds/{round}/ballot", "step=save&approve-{app1}=yes", 303},
+		{"user", "/rounds/{round}/ballot", "step=save&approve-{app1}=yes", 403},
+		{"applicant", "/rounds/{round}/ballot", "step=save&approve-{app1}=yes", 403},
+		{"steward", "/rounds/{round}/ballot", "step=save&approve-{app1}=yes", 403},
+		{"member-other", "/rounds/{round}/ballot", "step=save&approve-{app1}=yes", 403},
+		{"voter", "/rounds/{round}/ballot", "step=save&approve-{app1}=yes", 303},
+		{"voter", "/rounds/{round}/ballot", "step=change&approve-{app2}=yes", 200},                    // back to the form, nothing written
+		{"recused", "/rounds/{round}/ballot", "step=save&approve-{app1}=yes&approve-{app2}=yes", 422}, // nothing written
+		{"voter", "/rounds/{secret}/ballot", "step=save&approve-{secretApp}=yes", 422},                // not declared on it
+		{"member", "/rounds/{closed}/ballot", "step=save&approve-{closedApp}=yes", 409},               // frozen
+		{"voter", "/rounds/999999/ballot", "step=save", 404},
+	},
 }
 
 func init() { registerArea("ballots", ballotRows) }
@@ -82,7 +126,7 @@ func newBallotCast(t *testing.T) *ballotCast {
 	ctx := context.Background()
 	bc := &ballotCast{env: env, people: map[string]user.User{}, tokens: map[string]string{},
 		browsers: map[string]*apptest.Browser{}, vars: map[string]string{}}
-	names := []string{"steward", "chair", "member", "recused", "applicant", "user", "member-other"}
+	names := []string{"steward", "chair", "member", "recused", "voter", "applicant", "user", "member-other"}
 	for _, name := range names {
 		bc.people[name] = env.CreateUser(t, name)
 	}
@@ -119,7 +163,7 @@ func newBallotCast(t *testing.T) *ballotCast {
 	env.Grant(t, bc.people["steward"], authz.Steward, authz.FundDomain(fund))
 	env.Grant(t, bc.people["member-other"], authz.PanelMember, authz.FundDomain(other))
 	steward := bc.people["steward"].ID
-	for name, role := range map[string]string{"chair": panel.Chair, "member": panel.Member, "recused": panel.Member} {
+	for name, role := range map[string]string{"chair": panel.Chair, "member": panel.Member, "recused": panel.Member, "voter": panel.Member} {
 		if _, err := env.Svc.Panels.AddMember(ctx, steward, fund, panel.NewMember{UserID: bc.people[name].ID, Role: role, ChosenBy: "lottery"}); err != nil {
 			t.Fatal(err)
 		}
@@ -136,6 +180,7 @@ func newBallotCast(t *testing.T) *ballotCast {
 	}
 	declare("chair", round, none(app1), none(app2))
 	declare("member", round, none(app1), none(app2))
+	declare("voter", round, none(app1), none(app2))
 	declare("member", secret, none(secretApp))
 	declare("recused", round, panel.DeclarationEntry{ApplicationID: app1, Kind: panel.Recused, Note: "My sister runs it."}, none(app2))
 	declare("member", closed, none(closedApp))
@@ -195,5 +240,53 @@ func TestBallotAuthorization(t *testing.T) {
 	}
 	if !strings.Contains(string(r.Body), `"voted":1`) {
 		t.Fatalf("turnout: %s", r.Body)
+	}
+
+	// The voter's ballot is the one they saved through the pages: going
+	// back to the form wrote nothing, and nor did the refused ones.
+	r = bc.env.Do(t, "GET", bc.expand("/api/v1/rounds/{round}/ballot"), bc.tokens["voter"], nil)
+	if r.Status != 200 || !strings.Contains(string(r.Body), bc.expand(`"approvals":[{app1}]`)) || !strings.Contains(string(r.Body), `"version":1`) {
+		t.Fatalf("the voter's ballot: %d %s", r.Status, r.Body)
+	}
+	r = bc.env.Do(t, "GET", bc.expand("/api/v1/rounds/{secret}/ballot"), bc.tokens["voter"], nil)
+	if r.Status != 404 {
+		t.Fatalf("the voter's refused secret ballot: %d %s", r.Status, r.Body)
+	}
+
+	// The pages show a member their own ballot and nobody else's: by
+	// content, not only by status.
+	page := func(who, path string) string {
+		t.Helper()
+		r := bc.browsers[who].Get(t, bc.expand(path))
+		return string(r.Body)
+	}
+	if got := page("member", "/rounds/{closed}/ballot"); !strings.Contains(got, "Voting has closed") ||
+		!strings.Contains(got, "Library") || !strings.Contains(got, "You support 1 application") || strings.Contains(got, "<form method=\"post\" action=\"/rounds/") {
+		t.Errorf("the member's closed ballot page:\n%s", got)
+	}
+	if got := page("chair", "/rounds/{closed}/ballot"); !strings.Contains(got, "You did not cast a ballot in this round.") ||
+		strings.Contains(got, "Library") || strings.Contains(got, "You support") {
+		t.Errorf("the chair's page of a round they did not vote in shows a ballot:\n%s", got)
+	}
+	if got := page("chair", "/rounds/{secret}/ballot"); strings.Contains(got, "You saved a ballot") || strings.Contains(got, "checked") {
+		t.Errorf("the chair's page of the secret round shows a ballot:\n%s", got)
+	}
+	for _, who := range []string{"steward", "applicant", "member-other", "user"} {
+		for _, path := range []string{"/rounds/{closed}/ballot", "/rounds/{secret}/ballot", "/rounds/{round}/ballot"} {
+			if got := page(who, path); strings.Contains(got, "Library") || strings.Contains(got, "Youth kitchen") ||
+				strings.Contains(got, "Choir") || strings.Contains(got, "You support") {
+				t.Errorf("%s's page %s shows a ballot:\n%s", who, path, got)
+			}
+		}
+	}
+	// A recused member's stale form is refused naming the application.
+	rr := bc.browsers["recused"].Post(t, bc.expand("/rounds/{round}/ballot/review"), url.Values{bc.expand("approve-{app1}"): {"yes"}})
+	if rr.Status != 422 || !strings.Contains(string(rr.Body), "You are recused from “Youth kitchen”, so it cannot be on your ballot") ||
+		!strings.Contains(string(rr.Body), bc.expand(`href="#app-{app1}"`)) {
+		t.Errorf("the recused member's refused ballot: %d\n%s", rr.Status, rr.Body)
+	}
+	if got := page("member", "/rounds/{secret}/ballot"); !strings.Contains(got, "Choir") || !strings.Contains(got, "checked") ||
+		!strings.Contains(got, "Secret: nobody but the member who cast a ballot ever sees it.") {
+		t.Errorf("the member's own secret ballot:\n%s", got)
 	}
 }

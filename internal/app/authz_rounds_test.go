@@ -39,9 +39,9 @@ var roundCast = []string{
 //	{t-review} accepting → review (API, by the chair)
 //	{t-empty}  review with no eligible application (API and page: 409)
 //	{t-vote}   review with an application → voting (API)
-//	{t-decide} voting → decided (API, the chair only)
+//	{t-decide} voting → closed (API, the chair only)
 //	{p-open}   draft → accepting (page)
-//	{p-decide} voting → decided (page, the chair only)
+//	{p-decide} voting → closed (page, the chair only)
 var roundRows = map[string][]access{
 	"GET /api/v1/funds/:id/rounds": {
 		{"anonymous", "/api/v1/funds/{F}/rounds", "", 200},
@@ -126,11 +126,11 @@ var roundRows = map[string][]access{
 		{"chair", "/api/v1/rounds/{t-empty}/transitions", `{"to":"voting"}`, 409},
 		{"member", "/api/v1/rounds/{t-vote}/transitions", `{"to":"voting"}`, 403},
 		{"steward", "/api/v1/rounds/{t-vote}/transitions", `{"to":"voting"}`, 200},
-		{"member", "/api/v1/rounds/{t-decide}/transitions", `{"to":"decided"}`, 403},
-		{"steward", "/api/v1/rounds/{t-decide}/transitions", `{"to":"decided"}`, 403}, // the chair's alone
-		{"steward-other", "/api/v1/rounds/{t-decide}/transitions", `{"to":"decided"}`, 403},
-		{"chair", "/api/v1/rounds/{t-decide}/transitions", `{"to":"decided"}`, 200},
-		{"chair", "/api/v1/rounds/{t-decide}/transitions", `{"to":"decided"}`, 409},
+		{"member", "/api/v1/rounds/{t-decide}/transitions", `{"to":"closed"}`, 403},
+		{"steward", "/api/v1/rounds/{t-decide}/transitions", `{"to":"closed"}`, 403}, // the chair's alone
+		{"steward-other", "/api/v1/rounds/{t-decide}/transitions", `{"to":"closed"}`, 403},
+		{"chair", "/api/v1/rounds/{t-decide}/transitions", `{"to":"closed"}`, 200},
+		{"chair", "/api/v1/rounds/{t-decide}/transitions", `{"to":"closed"}`, 409},
 	},
 
 	// Pages.
@@ -199,9 +199,9 @@ var roundRows = map[string][]access{
 		{"steward", "/rounds/{p-open}/transitions", "to=voting", 409},
 		{"steward", "/rounds/{p-open}/transitions", "to=accepting", 303},
 		{"steward", "/rounds/{t-empty}/transitions", "to=voting", 409},
-		{"steward", "/rounds/{p-decide}/transitions", "to=decided", 403},
-		{"member", "/rounds/{p-decide}/transitions", "to=decided", 403},
-		{"chair", "/rounds/{p-decide}/transitions", "to=decided", 303},
+		{"steward", "/rounds/{p-decide}/transitions", "to=closed", 403},
+		{"member", "/rounds/{p-decide}/transitions", "to=closed", 403},
+		{"chair", "/rounds/{p-decide}/transitions", "to=closed", 303},
 	},
 }
 
@@ -350,7 +350,7 @@ func TestRoundPages(t *testing.T) {
 		strings.TrimPrefix(loc, "/rounds/")).Scan(&stored).Error; err != nil {
 		t.Fatal(err)
 	}
-	if stored.BudgetMinor != 125050 || stored.MethodParams != `{"points": 10, "max_per_application": 4}` || stored.Rule != "mes_points" ||
+	if stored.BudgetMinor != 125050 || stored.MethodParams != `{"points": 10, "max_per_application": 4}` || stored.Rule != "mes_points_greedy" ||
 		!stored.Open.Equal(time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC)) {
 		t.Errorf("stored %+v", stored)
 	}

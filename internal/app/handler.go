@@ -25,7 +25,8 @@ func (s *Services) Handler() (*echo.Echo, error) {
 	}
 	pages := &ui.UI{Log: s.Log, Users: s.Users, Orgs: s.Orgs, Authz: s.Authz,
 		Secure: s.Config.SecureCookies(), SessionMax: s.Config.SessionMax, BaseURL: s.Config.BaseURL,
-		Funds: s.Funds, Rounds: s.Rounds, Applications: s.Applications, Panels: s.Panels}
+		Funds: s.Funds, Rounds: s.Rounds, Applications: s.Applications, Panels: s.Panels, Ballots: s.Ballots,
+		Decisions: s.Decisions}
 	if err := pages.Load(); err != nil {
 		return nil, err
 	}
@@ -41,7 +42,8 @@ func (s *Services) Handler() (*echo.Echo, error) {
 	e.Use(httpapi.CSRF(s.Config.SecureCookies()))
 
 	api := &httpapi.API{Log: s.Log, DB: s.DB, Users: s.Users, Orgs: s.Orgs, Authz: s.Authz, BaseURL: s.Config.BaseURL,
-		Funds: s.Funds, Rounds: s.Rounds, Applications: s.Applications, Panels: s.Panels, Ballots: s.Ballots}
+		Funds: s.Funds, Rounds: s.Rounds, Applications: s.Applications, Panels: s.Panels, Ballots: s.Ballots,
+		Decisions: s.Decisions}
 	api.Register(e)
 	pages.Register(e)
 	return e, nil

@@ -28,6 +28,7 @@ const (
 	RoundAccepting = "accepting"
 	RoundReview    = "review"
 	RoundVoting    = "voting"
+	RoundClosed    = "closed"
 	RoundDecided   = "decided"
 )
 
@@ -112,18 +113,21 @@ func roundStateName(state string) string {
 		return "in panel review"
 	case RoundVoting:
 		return "in voting"
+	case RoundClosed:
+		return "closed for voting, awaiting its decision"
 	case RoundDecided:
 		return "decided"
 	}
 	return state
 }
 
-// Decided reports whether the round's decision has been made.
-func (r Round) Decided() bool { return r.State == RoundDecided }
+// Decided reports whether voting has closed: the applications are then
+// settled, whether or not the decision is final yet.
+func (r Round) Decided() bool { return r.State == RoundClosed || r.State == RoundDecided }
 
 // PanelReads reports whether the panel may read the round's applications.
 func PanelReads(roundState string) bool {
-	return roundState == RoundReview || roundState == RoundVoting || roundState == RoundDecided
+	return roundState == RoundReview || roundState == RoundVoting || roundState == RoundClosed || roundState == RoundDecided
 }
 
 // Service is the application domain's entry point.

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -77,7 +78,7 @@ func (r Round) CheckOpen() error {
 	switch r.State {
 	case round.Voting:
 		return nil
-	case round.Decided:
+	case round.Closed, round.Decided:
 		return ErrClosed
 	}
 	return ErrNotOpen
@@ -97,10 +98,33 @@ type Application struct {
 func (a Application) Votable() bool { return a.Declaration == "none" || a.Declaration == "disclosed" }
 
 // Service is the ballot domain's entry point.
-type Service struct{ db *gorm.DB }
+type Service struct {
+	db *gorm.DB
+	// funds caches each round's fund: a round never moves to another
+	// fund, and the edge asks for it on every ballot request.
+	funds sync.Map // round id → fund id
+}
 
 // NewService returns a Service on db.
 func NewService(db *gorm.DB) *Service { return &Service{db: db} }
+
+// FundOf returns the fund a round belongs to, or ErrRoundNotFound. It is
+// what authorizing a ballot request needs, without reading the round
+// (which Cast reads, locked, anyway).
+func (s *Service) FundOf(ctx context.Context, roundID int64) (int64, error) {
+	if f, ok := s.funds.Load(roundID); ok {
+		return f.(int64), nil
+	}
+	var ids []int64
+	if err := store.Conn(ctx, s.db).Raw(`SELECT fund_id FROM rounds WHERE id = ?`, roundID).Scan(&ids).Error; err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, ErrRoundNotFound
+	}
+	s.funds.Store(roundID, ids[0])
+	return ids[0], nil
+}
 
 const selectRound = `SELECT id, fund_id, name, state, method, method_params, budget_minor, secret_ballot FROM rounds WHERE id = ?`
 

@@ -16,6 +16,7 @@ import (
 	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/authz"
 	"github.com/humblehq/humble/internal/ballot"
+	"github.com/humblehq/humble/internal/decision"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
@@ -38,6 +39,7 @@ type API struct {
 	Applications *application.Service
 	Panels       *panel.Service
 	Ballots      *ballot.Service
+	Decisions    *decision.Service
 }
 
 // Register adds every API route to e. Each route must also be described in
@@ -61,6 +63,7 @@ func (a *API) Register(e *echo.Echo) {
 	a.registerApplications(g)
 	a.registerPanels(g)
 	a.registerBallots(g)
+	a.registerDecisions(g)
 }
 
 // pathID reads a positive integer path parameter; anything else is a 404,

@@ -22,14 +22,16 @@ func BallotResource(fundID, owner int64) authz.Resource {
 	return authz.Resource{Kind: "ballot", Domain: authz.FundDomain(fundID), OwnerUserID: owner}
 }
 
-// ballotRound loads the round in the path and checks action on the
-// principal's own ballot in its fund (owner 0: on anyone's).
+// ballotRound checks action on the principal's own ballot (owner 0: on
+// anyone's) in the fund of the round in the path, and returns the round's
+// id and fund. The round itself is read by the service, which must lock
+// it anyway.
 func (a *API) ballotRound(c echo.Context, action string, own bool) (ballot.Round, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return ballot.Round{}, err
 	}
-	r, err := a.Ballots.Round(c.Request().Context(), id)
+	fundID, err := a.Ballots.FundOf(c.Request().Context(), id)
 	if err != nil {
 		return ballot.Round{}, err
 	}
@@ -37,10 +39,10 @@ func (a *API) ballotRound(c echo.Context, action string, own bool) (ballot.Round
 	if own {
 		owner = CurrentPrincipal(c).User.ID
 	}
-	if err := Authorize(a.Authz, c, action, BallotResource(r.FundID, owner)); err != nil {
+	if err := Authorize(a.Authz, c, action, BallotResource(fundID, owner)); err != nil {
 		return ballot.Round{}, err
 	}
-	return r, nil
+	return ballot.Round{ID: id, FundID: fundID}, nil
 }
 
 func (a *API) getBallot(c echo.Context) error {

@@ -255,7 +255,7 @@ func (a *API) updateRound(c echo.Context) error {
 }
 
 type roundTransition struct {
-	To string `json:"to" validate:"required,oneof=draft accepting review voting decided"`
+	To string `json:"to" validate:"required,oneof=draft accepting review voting closed decided"`
 }
 
 func (a *API) transitionRound(c echo.Context) error {

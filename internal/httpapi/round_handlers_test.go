@@ -58,7 +58,7 @@ func TestRoundsAPI(t *testing.T) {
 	if err := json.Unmarshal(x.body, &r); err != nil || r.ID == 0 {
 		t.Fatalf("created: %s", x.body)
 	}
-	if r.State != "draft" || r.Rule != "mes_points" || r.Currency != "GBP" || r.ApplicationsCloseAt != "2026-06-01T16:00:00Z" {
+	if r.State != "draft" || r.Rule != "mes_points_greedy" || r.Currency != "GBP" || r.ApplicationsCloseAt != "2026-06-01T16:00:00Z" {
 		t.Errorf("created %s", x.body)
 	}
 	one := fmt.Sprintf("/api/v1/rounds/%d", r.ID)
@@ -143,7 +143,9 @@ func TestRoundsAPI(t *testing.T) {
 	}
 	check(t, v, call(t, env, http.MethodPatch, one, token, `{"version":5,"name":"Spring 2026 (final)"}`), http.StatusOK, true)
 
-	check(t, v, call(t, env, http.MethodPost, one+"/transitions", token, `{"to":"decided"}`), http.StatusForbidden, true)
-	check(t, v, call(t, env, http.MethodPost, one+"/transitions", chairToken, `{"to":"decided"}`), http.StatusOK, true)
+	check(t, v, call(t, env, http.MethodPost, one+"/transitions", token, `{"to":"closed"}`), http.StatusForbidden, true)
+	check(t, v, call(t, env, http.MethodPost, one+"/transitions", chairToken, `{"to":"closed"}`), http.StatusOK, true)
+	check(t, v, call(t, env, http.MethodPost, one+"/transitions", chairToken, `{"to":"closed"}`), http.StatusConflict, true)
+	// Decided only by making the decision final.
 	check(t, v, call(t, env, http.MethodPost, one+"/transitions", chairToken, `{"to":"decided"}`), http.StatusConflict, true)
 }

@@ -199,7 +199,7 @@ func (s *Service) declareOne(ctx context.Context, tx *gorm.DB, actorID int64, r 
 
 // stateNames are round states as people read them.
 var stateNames = map[string]string{"draft": "a draft", "accepting": "accepting applications",
-	"review": "in panel review", "voting": "voting", "decided": "decided"}
+	"review": "in panel review", "voting": "voting", "closed": "closed for voting", "decided": "decided"}
 
 // StateName is a round state as people read it ("in panel review").
 func StateName(s string) string { return stateName(s) }

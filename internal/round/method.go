@@ -136,19 +136,20 @@ func checkParams(method string, p Params) validate.Errors {
 // (_greedy), and sequential Phragmén.
 const (
 	DefaultApprovalRule = "mes_cost_add1_greedy"
-	DefaultPointsRule   = "mes_points"
+	DefaultPointsRule   = "mes_points_greedy"
 )
 
 // Rules lists the allocation rules by their base names, for forms; the
 // API also accepts every _add<K> variant.
 var Rules = []string{
-	"mes_cost_add1_greedy", "mes_cost_add1", "mes_card_add1", "mes_cost", "mes_card", "mes_points",
+	"mes_cost_add1_greedy", "mes_points_greedy", "mes_cost_add1", "mes_card_add1", "mes_cost", "mes_card", "mes_points",
 	"greedy_cost", "greedy_card", "greedy_points", "phragmen",
 }
 
 // RuleNames say what each rule does, in plain words.
 var RuleNames = map[string]string{
 	"mes_cost_add1_greedy": "Method of Equal Shares, completed by raising budgets and then greedily",
+	"mes_points_greedy":    "Method of Equal Shares with points as support, completed greedily",
 	"mes_cost_add1":        "Method of Equal Shares, completed by raising budgets",
 	"mes_card_add1":        "Method of Equal Shares counting supporters, completed by raising budgets",
 	"mes_cost":             "Method of Equal Shares",
@@ -160,7 +161,7 @@ var RuleNames = map[string]string{
 	"phragmen":             "Sequential Phragmén",
 }
 
-var ruleKey = regexp.MustCompile(`^(greedy_(cost|card|points)|phragmen|mes_(cost|card|points)(_add[1-9][0-9]{0,8})?|mes_cost_add[1-9][0-9]{0,8}_greedy)$`)
+var ruleKey = regexp.MustCompile(`^(greedy_(cost|card|points)|phragmen|mes_(cost|card|points)(_add[1-9][0-9]{0,8})?|mes_cost_add[1-9][0-9]{0,8}_greedy|mes_(cost|card|points)_greedy)$`)
 
 var addK = regexp.MustCompile(`_add([0-9]+)`)
 

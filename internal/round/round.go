@@ -1,7 +1,7 @@
 // Package round owns a fund's rounds: budget (never over-committing the
 // fund), application and voting windows, voting method and parameters,
 // quorum, secrecy, tie-break and allocation rule, and the state machine
-// draft → accepting → review → voting → decided.
+// draft → accepting → review → voting → closed → decided.
 //
 // Authorization is the caller's (the HTTP edge asks the authorizer); the
 // rules that hold whoever asks — a round moves one step at a time, money
@@ -25,11 +25,12 @@ const (
 	Accepting = "accepting"
 	Review    = "review"
 	Voting    = "voting"
+	Closed    = "closed"
 	Decided   = "decided"
 )
 
 // States lists the states in order.
-var States = []string{Draft, Accepting, Review, Voting, Decided}
+var States = []string{Draft, Accepting, Review, Voting, Closed, Decided}
 
 // StateNames are the states as people read them.
 var StateNames = map[string]string{
@@ -37,6 +38,7 @@ var StateNames = map[string]string{
 	Accepting: "accepting applications",
 	Review:    "panel review",
 	Voting:    "voting",
+	Closed:    "voting closed, decision pending",
 	Decided:   "decided",
 }
 
@@ -82,7 +84,9 @@ func (Round) TableName() string { return "rounds" }
 
 // VotingOpened reports whether voting has opened: from then on what decides
 // the outcome is frozen.
-func (r Round) VotingOpened() bool { return r.State == Voting || r.State == Decided }
+func (r Round) VotingOpened() bool {
+	return r.State == Voting || r.State == Closed || r.State == Decided
+}
 
 // WindowsSet reports whether all four windows have dates.
 func (r Round) WindowsSet() bool {
@@ -116,8 +120,9 @@ type Funds interface {
 
 // Service is the round domain's entry point.
 type Service struct {
-	db    *gorm.DB
-	funds Funds
+	db      *gorm.DB
+	funds   Funds
+	onClose func(ctx context.Context, actorID int64, r Round) error
 }
 
 // NewService returns a Service on db.

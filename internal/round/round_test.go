@@ -250,7 +250,7 @@ func TestCreateStoresDefaultsAndEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Name != "Points round" || got.Rule != "mes_points" || got.MethodParams != in.MethodParams || !got.SecretBallot ||
+	if got.Name != "Points round" || got.Rule != "mes_points_greedy" || got.MethodParams != in.MethodParams || !got.SecretBallot ||
 		got.TieBreak != round.EarlierApplication || got.ApplicationsOpenAt != nil || got.WindowsSet() {
 		t.Errorf("stored %+v", got)
 	}
@@ -389,6 +389,8 @@ func TestInvalidTransitionsAre409AndChangeNothing(t *testing.T) {
 		{"voting-without-any-applications-409", open, newRound(100), round.Review, nil, round.Voting, "no eligible applications"},
 		{"voting-back-to-review-409", open, newRound(100), round.Voting, nil, round.Review, "never goes back"},
 		{"voting-to-voting-409", open, newRound(100), round.Voting, nil, round.Voting, "already in voting"},
+		{"voting-to-decided-skips-409", open, newRound(100), round.Voting, nil, round.Decided, "one step at a time"},
+		{"closed-to-decided-by-hand-409", open, newRound(100), round.Closed, nil, round.Decided, "when the panel chair makes its decision final"},
 		{"decided-to-anything-409", open, newRound(100), round.Decided, nil, round.Voting, "the round is decided; it does not move any further"},
 		{"decided-to-decided-409", open, newRound(100), round.Decided, nil, round.Decided, "decided"},
 	} {
@@ -426,7 +428,7 @@ func TestARoundWalksForwardOneStepAtATime(t *testing.T) {
 	fundID := f.fund(t, 1000000, fund.Open)
 	r := f.round(t, fundID, newRound(100000), round.Draft)
 	ctx := context.Background()
-	for i, to := range []string{round.Accepting, round.Review, round.Voting, round.Decided} {
+	for i, to := range []string{round.Accepting, round.Review, round.Voting, round.Closed} {
 		if to == round.Voting {
 			f.application(t, r, "submitted")
 		}
@@ -447,7 +449,7 @@ func TestARoundWalksForwardOneStepAtATime(t *testing.T) {
 	}
 	var from, to string
 	if err := f.db.Raw(`SELECT from_state, to_state FROM round_transitions WHERE round_id = ? ORDER BY id DESC LIMIT 1`, r.ID).
-		Row().Scan(&from, &to); err != nil || from != round.Voting || to != round.Decided {
+		Row().Scan(&from, &to); err != nil || from != round.Voting || to != round.Closed {
 		t.Errorf("last transition %s → %s (%v)", from, to, err)
 	}
 }
@@ -459,7 +461,7 @@ func TestEditsAreFrozenOnceVotingOpened(t *testing.T) {
 	f := newFixture(t)
 	fundID := f.fund(t, 100000000, fund.Open)
 	later := voteClose.Add(24 * time.Hour)
-	for _, state := range []string{round.Voting, round.Decided} {
+	for _, state := range []string{round.Voting, round.Closed, round.Decided} {
 		for _, tc := range []struct {
 			name string
 			ch   round.Changes
@@ -521,7 +523,7 @@ func TestEditsBeforeVoting(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The default rule follows the method.
-	if got.BudgetMinor != 200000 || got.Method != round.Score || got.MethodParams.MaxScore != 10 || got.Rule != "mes_points" ||
+	if got.BudgetMinor != 200000 || got.Method != round.Score || got.MethodParams.MaxScore != 10 || got.Rule != "mes_points_greedy" ||
 		!got.SecretBallot || got.Quorum != 0 || got.Version != r.Version+1 {
 		t.Errorf("updated %+v", got)
 	}
@@ -529,7 +531,7 @@ func TestEditsBeforeVoting(t *testing.T) {
 	if err := f.db.Raw(`SELECT changes::text FROM audit_events WHERE action = 'round.update' AND object_id = ?`, fmt.Sprint(r.ID)).Scan(&changes).Error; err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"budget_minor": 200000`, `"rule": "mes_points"`, `"version": 2`} {
+	for _, want := range []string{`"budget_minor": 200000`, `"rule": "mes_points_greedy"`, `"version": 2`} {
 		if !strings.Contains(changes, want) {
 			t.Errorf("audit changes %s lack %s", changes, want)
 		}

@@ -28,9 +28,11 @@ func Next(state string) (string, bool) {
 // policy can say who makes it: a steward opens a round for applications
 // ("open"); a steward or the panel chair closes applications and starts
 // the panel's review ("close_applications") and opens voting
-// ("open_voting"); only the panel chair closes voting ("close_voting"),
-// which the voting issue will extend into recording the decision. "" for
-// a state no round moves into (draft).
+// ("open_voting"); only the panel chair closes voting ("close_voting").
+// A round becomes decided only when the chair makes its decision final
+// (package decision), never through Transition; the action named for it is
+// the chair's, so that the refusal explains itself to them. "" for a state
+// no round moves into (draft).
 func TransitionAction(to string) string {
 	switch to {
 	case Accepting:
@@ -39,7 +41,7 @@ func TransitionAction(to string) string {
 		return "close_applications"
 	case Voting:
 		return "open_voting"
-	case Decided:
+	case Closed, Decided:
 		return "close_voting"
 	}
 	return ""
@@ -80,8 +82,15 @@ func (s *Service) Transition(ctx context.Context, actorID, id int64, to string) 
 			id, r.State, to, nullID(actorID)).Error; err != nil {
 			return err
 		}
-		return audit.Record(ctx, s.db, audit.Entry{ActorID: actorID, Action: "round.transition", ObjectType: "round",
-			ObjectID: id, FundID: r.FundID, Changes: map[string]any{"from": r.State, "to": to}})
+		if err := audit.Record(ctx, s.db, audit.Entry{ActorID: actorID, Action: "round.transition", ObjectType: "round",
+			ObjectID: id, FundID: r.FundID, Changes: map[string]any{"from": r.State, "to": to}}); err != nil {
+			return err
+		}
+		if to == Closed && s.onClose != nil {
+			r.State = Closed
+			return s.onClose(ctx, actorID, r)
+		}
+		return nil
 	})
 	if err != nil {
 		return Round{}, err
@@ -131,6 +140,8 @@ func (s *Service) canMove(ctx context.Context, tx *gorm.DB, r Round, to string) 
 		case fund.Closed:
 			return fault.Conflictf("the fund is closed: its rounds cannot open for applications")
 		}
+	case Decided:
+		return fault.Conflictf("a round is decided when the panel chair makes its decision final, once every application has a rationale and feedback")
 	case Voting:
 		var eligible int64
 		if err := tx.Raw(`SELECT count(*) FROM applications WHERE round_id = ? AND state = 'submitted'`, r.ID).Scan(&eligible).Error; err != nil {
@@ -142,6 +153,10 @@ func (s *Service) canMove(ctx context.Context, tx *gorm.DB, r Round, to string) 
 	}
 	return nil
 }
+
+// OnClose sets what happens, in the same transaction, when voting closes:
+// the decision domain computes the result there.
+func (s *Service) OnClose(f func(ctx context.Context, actorID int64, r Round) error) { s.onClose = f }
 
 func nullID(id int64) any {
 	if id == 0 {

@@ -356,6 +356,8 @@ type applicationViewData struct {
 	CanWithdraw bool
 	CanMark     bool
 	ReasonError *fieldErr
+	// Decision is the round's final decision on it (nil until final).
+	Decision *appDecisionView
 }
 
 // applicationParagraphs splits an answer into its lines, for showing as applicationParagraphs
@@ -421,6 +423,11 @@ func (u *UI) renderApplication(c echo.Context, status int, p page, app applicati
 		d.CanMark = submitted && !r.Decided() && u.Authz.Allowed(pr.Actor(), "mark_ineligible", res)
 		d.Status = applicationStatusText(app, r, accepting)
 		d.ReasonError = p.FieldError("reason")
+		if r.State == application.RoundDecided {
+			if d.Decision, err = u.applicationDecision(c, app.ID, app.RoundID, app.Currency); err != nil {
+				return err
+			}
+		}
 	}
 	p.Data = d
 	return u.render(c, status, "application_view", p)
@@ -443,8 +450,10 @@ func applicationStatusText(app application.Application, r application.Round, acc
 		return "Submitted. The community panel is reading and discussing the applications."
 	case r.State == application.RoundVoting:
 		return "Submitted. The community panel is voting."
+	case r.State == application.RoundClosed:
+		return "Submitted. Voting has closed; the panel is recording its decision, with a rationale and feedback for every application."
 	case r.State == application.RoundDecided:
-		return "Submitted. The round has been decided."
+		return "Submitted. The round has been decided: the panel's decision is below."
 	}
 	return "Submitted."
 }

@@ -378,9 +378,13 @@ func (u *UI) nextStep(c echo.Context, r round.Round) *nextStep {
 	case round.Voting:
 		n.Button = "Open voting"
 		n.Explain = "The panel votes. From then on the budget, voting method, quorum, ballot secrecy, tie-break and allocation rule can no longer change. There must be at least one eligible application."
+	case round.Closed:
+		n.Button = "Close voting"
+		n.Explain = "Voting ends and ballots can no longer change. If the quorum is met, the result is computed at once by the round's rule; if not, the panel chair decides whether to have it computed anyway. Only the panel chair can do this."
 	case round.Decided:
-		n.Button = "Close voting and mark the round decided"
-		n.Explain = "Voting ends and the round is decided. Only the panel chair can do this."
+		// A round is decided when the chair makes the decision final, on
+		// the decision page.
+		return nil
 	}
 	return n
 }
@@ -396,6 +400,12 @@ type roundPageData struct {
 	// declarations (and from there each application and discussion), the
 	// steward also to panel time, applicants to the form.
 	Panel, Steward, CanApply bool
+	// Ballot is the link to the member's own ballot: "Vote" while voting,
+	// "Your ballot" once it has closed; "" for those who do not vote.
+	Ballot string
+	// Decision links to the decision page (voting closed, for those who
+	// may read it before it is final); Results to the results (decided).
+	Decision, Results bool
 }
 
 type roundStep struct {
@@ -411,6 +421,10 @@ func (u *UI) renderRoundPage(c echo.Context, status int, p page, r round.Round, 
 	d.Steward = u.Authz.Allowed(actor, "list", authz.Resource{Kind: "declaration", Domain: dom}) && d.CanEdit
 	d.Panel = d.Steward || u.Authz.Allowed(actor, "create", authz.Resource{Kind: "declaration", Domain: dom, OwnerUserID: actor.UserID})
 	d.CanApply = r.State == round.Accepting && !httpapi.CurrentPrincipal(c).Anonymous() && !d.Panel
+	d.Ballot = u.ballotLink(actor, r)
+	d.Decision = (r.State == round.Closed || r.State == round.Decided) &&
+		u.Authz.Allowed(actor, "read_unpublished", httpapi.DecisionResource(r.FundID))
+	d.Results = r.State == round.Decided
 	reached := true
 	for _, s := range round.States {
 		d.Steps = append(d.Steps, roundStep{Name: round.StateNames[s], Current: s == r.State, Done: reached && s != r.State})

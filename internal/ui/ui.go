@@ -18,6 +18,8 @@ import (
 
 	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/authz"
+	"github.com/humblehq/humble/internal/ballot"
+	"github.com/humblehq/humble/internal/decision"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/httpapi"
 	"github.com/humblehq/humble/internal/money"
@@ -43,6 +45,8 @@ type UI struct {
 	Rounds       *round.Service
 	Applications *application.Service
 	Panels       *panel.Service
+	Ballots      *ballot.Service
+	Decisions    *decision.Service
 
 	pages map[string]*template.Template
 }
@@ -107,6 +111,8 @@ func (u *UI) Register(e *echo.Echo) {
 	u.registerRoundPages(e)
 	u.registerApplicationPages(e)
 	u.registerPanelPages(e)
+	u.registerBallotPages(e)
+	u.registerDecisionPages(e)
 }
 
 func staticHandler(fsys fs.FS) http.Handler {

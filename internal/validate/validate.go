@@ -97,7 +97,9 @@ func Struct(s any) error {
 // "NewFund.Details.budget_minor" → "budget_minor", "In.principles[1]" →
 // "principles[1]".
 func fieldPath(fe validator.FieldError) string {
-	parts := strings.Split(fe.Namespace(), ".")
+	// The first part is always the top-level struct's type name, exported
+	// or not ("roundTransition.to" → "to").
+	parts := strings.Split(fe.Namespace(), ".")[1:]
 	kept := parts[:0]
 	for _, p := range parts {
 		if p != "" && !unicode.IsUpper(rune(p[0])) {
