@@ -2,12 +2,17 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/humblehq/humble/internal/application"
+	"github.com/humblehq/humble/internal/ballot"
+	"github.com/humblehq/humble/internal/decision"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
@@ -28,8 +33,11 @@ type demoPerson struct {
 }
 
 // SeedDemo fills an empty database with a believable example: an
-// administrator, a funder, two community organisations and their people.
-// It does nothing if any account exists.
+// administrator, a funder, two community organisations and their people,
+// and a fund with three rounds — one decided (with its grants), one open
+// for voting and one under panel review. It does nothing if any account
+// exists. Everything is written in one transaction: a failure leaves
+// nothing behind.
 func SeedDemo(ctx context.Context, s *Services) error {
 	var n int64
 	if err := s.DB.WithContext(ctx).Raw(`SELECT count(*) FROM users`).Scan(&n).Error; err != nil {
@@ -52,8 +60,15 @@ func SeedDemo(ctx context.Context, s *Services) error {
 		{"rosa@example.org", "Rosa Mendes", -1},
 		{"dev@example.org", "Dev Patel", -1},
 	}
-	err := store.WithTx(ctx, s.DB, func(ctx context.Context, tx *gorm.DB) error {
-		admin, err := CreateAdmin(ctx, s, user.NewAccount{Email: "admin@example.org", DisplayName: "Ada (administrator)", Password: DemoPassword})
+	// One hash for every demo account: each costs 64 MiB and a good part of
+	// a second, and they all share the password anyway.
+	hash, err := user.HashPassword(DemoPassword)
+	if err != nil {
+		return err
+	}
+	err = store.WithTx(ctx, s.DB, func(ctx context.Context, tx *gorm.DB) error {
+		admin, err := CreateAdmin(ctx, s, user.NewAccount{Email: "admin@example.org", DisplayName: "Ada (administrator)",
+			Password: DemoPassword, PasswordHash: hash})
 		if err != nil {
 			return err
 		}
@@ -67,7 +82,7 @@ func SeedDemo(ctx context.Context, s *Services) error {
 		}
 		byEmail := map[string]user.User{}
 		for _, p := range people {
-			u, err := s.Users.Create(ctx, admin.ID, user.NewAccount{Email: p.email, DisplayName: p.name, Password: DemoPassword})
+			u, err := s.Users.Create(ctx, admin.ID, user.NewAccount{Email: p.email, DisplayName: p.name, Password: DemoPassword, PasswordHash: hash})
 			if err != nil {
 				return err
 			}
@@ -83,15 +98,65 @@ func SeedDemo(ctx context.Context, s *Services) error {
 	if err != nil {
 		return errors.Join(errors.New("seeding the demo"), err)
 	}
-	s.Log.Info("demo seeded: sign in as amara@example.org (steward), june@example.org (panel chair), "+
-		"rosa@example.org (panel member), tom@example.org or priya@example.org (applicants), "+
-		"admin@example.org (administrator)", "password", DemoPassword)
+	s.Log.Info("demo seeded: sign in as amara@example.org (steward), june@example.org (panel chair, with a ballot "+
+		"still to cast), rosa@example.org or dev@example.org (panel members), tom@example.org or priya@example.org "+
+		"(applicants and grantees), admin@example.org (administrator)", "password", DemoPassword)
 	return nil
 }
 
-// seedDemoFund adds a fund with a panel and a round under review: three
-// applications, one panel member who has declared (and commented) and a
-// chair who has yet to declare, so a newcomer meets the declaration form.
+// Demo round names, for the log and the tests.
+const (
+	DemoDecidedRound = "Autumn 2026: first steps"
+	DemoVotingRound  = "Winter 2026: warm spaces"
+	DemoReviewRound  = "Spring 2027: places to meet"
+)
+
+// demoApp is one seeded application: who makes it, for which of the
+// seeded organisations, and what it proposes.
+type demoApp struct {
+	by      string
+	org     int
+	p       application.Proposal
+	minimum int64
+}
+
+// demoWords are the panel's rationale (published) and feedback (for the
+// applicant) on one application, and who on the panel wrote them.
+type demoWords struct {
+	by                  string
+	rationale, feedback string
+}
+
+// demoDeclaration is one member's declaration on the i-th application of
+// a round.
+type demoDeclaration struct {
+	app  int
+	kind string
+	note string
+}
+
+// demoSeeder holds what every round of the demo fund needs.
+type demoSeeder struct {
+	s      *Services
+	people map[string]user.User
+	orgIDs []int64
+	fundID int64
+	now    time.Time
+}
+
+func (d demoSeeder) id(email string) int64 { return d.people[email].ID }
+
+// at is now moved by days.
+func (d demoSeeder) at(days int) *time.Time {
+	t := d.now.AddDate(0, 0, days)
+	return &t
+}
+
+// seedDemoFund adds a fund with a panel and three rounds, in the order
+// they happened: one decided, with its grants; one open for voting, where
+// two of the panel have voted and the chair has not; and one under panel
+// review, where the chair has yet to declare, so a newcomer meets each
+// step of a round.
 func seedDemoFund(ctx context.Context, s *Services, people map[string]user.User, orgIDs []int64) error {
 	steward := people["amara@example.org"].ID
 	f, err := s.Funds.Create(ctx, steward, fund.NewFund{
@@ -116,30 +181,295 @@ func seedDemoFund(ctx context.Context, s *Services, people map[string]user.User,
 		Reason: "Twelve listening sessions on the estate showed isolation is about places to meet, not only about people."}); err != nil {
 		return err
 	}
-	for email, role := range map[string]string{"june@example.org": "panel_chair", "rosa@example.org": "panel_member", "dev@example.org": "panel_member"} {
-		if err := s.Funds.AssignRole(ctx, steward, f.ID, fund.RoleChange{UserID: people[email].ID, Role: role}); err != nil {
+	for _, pr := range []struct{ email, role string }{
+		{"june@example.org", "panel_chair"}, {"rosa@example.org", "panel_member"}, {"dev@example.org", "panel_member"},
+	} {
+		if err := s.Funds.AssignRole(ctx, steward, f.ID, fund.RoleChange{UserID: people[pr.email].ID, Role: pr.role}); err != nil {
 			return err
 		}
 	}
-	now := time.Now().UTC().Truncate(time.Hour)
-	at := func(days int) *time.Time { t := now.AddDate(0, 0, days); return &t }
-	r, err := s.Rounds.Create(ctx, steward, f.ID, round.NewRound{
-		Name: "Spring 2027: places to meet", BudgetMinor: 6_000_000,
-		Windows: round.Windows{ApplicationsOpenAt: at(-14), ApplicationsCloseAt: at(7), VotingOpenAt: at(14), VotingCloseAt: at(21)},
-		Method:  "approval", Quorum: 3,
+	d := demoSeeder{s: s, people: people, orgIDs: orgIDs, fundID: f.ID, now: time.Now().UTC().Truncate(time.Hour)}
+	if err := d.decidedRound(ctx); err != nil {
+		return fmt.Errorf("the decided round: %w", err)
+	}
+	if err := d.votingRound(ctx); err != nil {
+		return fmt.Errorf("the voting round: %w", err)
+	}
+	if err := d.reviewRound(ctx); err != nil {
+		return fmt.Errorf("the round under review: %w", err)
+	}
+	return nil
+}
+
+// openRound creates a round and opens it for applications. The
+// application service takes applications only inside the round's window
+// by the clock, so a round whose applications closed in the past is
+// created with them closing shortly after now; its real dates are set by
+// closeApplications once the applications are in.
+func (d demoSeeder) openRound(ctx context.Context, in round.NewRound) (round.Round, error) {
+	steward := d.id("amara@example.org")
+	if in.ApplicationsCloseAt.Before(time.Now()) {
+		soon := time.Now().UTC().Add(2 * time.Hour).Truncate(time.Hour)
+		later := soon.Add(time.Hour)
+		in.ApplicationsCloseAt, in.VotingOpenAt, in.VotingCloseAt = &soon, &soon, &later
+	}
+	r, err := d.s.Rounds.Create(ctx, steward, d.fundID, in)
+	if err != nil {
+		return round.Round{}, err
+	}
+	return d.s.Rounds.Transition(ctx, steward, r.ID, round.Accepting)
+}
+
+// apply makes the applications and returns their ids in order.
+func (d demoSeeder) apply(ctx context.Context, roundID int64, apps []demoApp) ([]int64, error) {
+	ids := make([]int64, 0, len(apps))
+	for _, a := range apps {
+		if a.minimum > 0 {
+			m := a.minimum
+			a.p.MinimumMinor = &m
+		}
+		got, err := d.s.Applications.Apply(ctx, d.id(a.by), roundID,
+			application.NewApplication{OrganisationID: d.orgIDs[a.org], Proposal: a.p})
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, got.ID)
+	}
+	return ids, nil
+}
+
+// closeApplications sets the round's real windows (see openRound) and
+// moves it to panel review.
+func (d demoSeeder) closeApplications(ctx context.Context, r round.Round, w round.Windows) (round.Round, error) {
+	steward := d.id("amara@example.org")
+	r, err := d.s.Rounds.Update(ctx, steward, r.ID, round.Changes{Version: r.Version,
+		ApplicationsCloseAt: &round.WindowChange{At: w.ApplicationsCloseAt},
+		VotingOpenAt:        &round.WindowChange{At: w.VotingOpenAt},
+		VotingCloseAt:       &round.WindowChange{At: w.VotingCloseAt}})
+	if err != nil {
+		return round.Round{}, err
+	}
+	return d.s.Rounds.Transition(ctx, steward, r.ID, round.Review)
+}
+
+// declare records a member's declarations on a round's applications.
+func (d demoSeeder) declare(ctx context.Context, email string, roundID int64, appIDs []int64, ds []demoDeclaration) error {
+	set := panel.DeclarationSet{}
+	for _, x := range ds {
+		set.Declarations = append(set.Declarations, panel.DeclarationEntry{ApplicationID: appIDs[x.app], Kind: x.kind, Note: x.note})
+	}
+	_, err := d.s.Panels.Declare(ctx, d.id(email), roundID, set)
+	return err
+}
+
+// Declarations the demo's panel makes more than once.
+const (
+	juneGuest = "I have been a guest at Shared Tables' Friday meals. I have no role there."
+	devCooks  = "I have volunteered in the Shared Tables kitchen on Saturdays since October."
+)
+
+// decidedRound seeds a round that has run its whole course: applications,
+// declarations, the panel's approval ballots, the result computed when
+// the chair closed voting, the decision recorded as computed, a rationale
+// and feedback for every application, and the decision made final with
+// grants paid in four instalments (which makes tom and priya grantees).
+func (d demoSeeder) decidedRound(ctx context.Context) error {
+	june := d.id("june@example.org")
+	r, err := d.openRound(ctx, round.NewRound{
+		Name: DemoDecidedRound, BudgetMinor: 4_000_000,
+		Windows: round.Windows{ApplicationsOpenAt: d.at(-75), ApplicationsCloseAt: d.at(-45), VotingOpenAt: d.at(-30), VotingCloseAt: d.at(-16)},
+		Method:  round.Approval, Quorum: 3,
 	})
 	if err != nil {
 		return err
 	}
-	if _, err := s.Rounds.Transition(ctx, steward, r.ID, round.Accepting); err != nil {
+	apps, err := d.apply(ctx, r.ID, []demoApp{
+		{"tom@example.org", 1, application.Proposal{Title: "Evening key-holders for the community room",
+			Explore:     "Whether opening the community room on weekday evenings, with residents holding the keys, brings in neighbours who work during the day and never see each other.",
+			WithWhom:    "Twelve resident key-holders from across the estate, shift workers and young parents especially, with the tenants' network's committee.",
+			HowLearn:    "Key-holders keep a short log of who came and what happened, and we meet every two months to talk about what the evenings are becoming.",
+			AmountMinor: 1_200_000, BudgetSummary: "Key-holders' thank-you payments £6,000; heating and cleaning £4,000; tea, games and first-aid training £2,000."}, 800_000},
+		{"priya@example.org", 2, application.Proposal{Title: "Cooking across languages",
+			Explore:     "Whether cooking a dish from home together helps neighbours who share no language start talking, and keep talking after the meal.",
+			WithWhom:    "Families who have come to the estate in the last three years and longer-standing residents who love to cook, with two community interpreters.",
+			HowLearn:    "After each session cooks and guests add a line to a shared recipe book about what they learned from each other, and we read it together every season.",
+			AmountMinor: 1_500_000, BudgetSummary: "Ingredients £6,000; kitchen hire £4,000; interpreters £4,000; printing the recipe book £1,000."}, 0},
+		{"tom@example.org", 1, application.Proposal{Title: "A welcome walk for new arrivals",
+			Explore:     "Whether a monthly walk round the estate, led by residents, helps people who have just moved in find the places and the people they need.",
+			WithWhom:    "New tenants, volunteer walk leaders from each block, and the housing office's lettings team, who will pass on the invitation.",
+			HowLearn:    "Walk leaders write a few lines after each walk, and we ring people three months after their walk to ask what, if anything, it changed for them.",
+			AmountMinor: 600_000, BudgetSummary: "Walk leaders' thank-you payments £3,000; printed maps in six languages £1,500; tea afterwards £1,500."}, 0},
+		{"priya@example.org", 2, application.Proposal{Title: "A mobile kitchen for the far towers",
+			Explore:     "Whether bringing a kitchen on wheels to the three towers furthest from the community room draws out people who never make the walk.",
+			WithWhom:    "Residents of Ash, Birch and Cedar towers, especially older people who find the walk hard, with Shared Tables' volunteer cooks.",
+			HowLearn:    "We would keep a diary at each stop and hold a gathering each season where residents of the towers tell us what they noticed.",
+			AmountMinor: 1_800_000, BudgetSummary: "A converted trailer and its equipment £11,000; food £4,000; storage and insurance £3,000."}, 0},
+	})
+	if err != nil {
 		return err
 	}
-	apps := []struct {
-		by      string
-		org     int
-		p       application.Proposal
-		minimum int64
+	if r, err = d.closeApplications(ctx, r, round.Windows{ApplicationsCloseAt: d.at(-45), VotingOpenAt: d.at(-30), VotingCloseAt: d.at(-16)}); err != nil {
+		return err
+	}
+	none := panel.NoConflict
+	for _, x := range []struct {
+		email string
+		ds    []demoDeclaration
 	}{
+		{"june@example.org", []demoDeclaration{{0, none, ""}, {1, panel.Disclosed, juneGuest}, {2, none, ""}, {3, panel.Disclosed, juneGuest}}},
+		{"rosa@example.org", []demoDeclaration{{0, none, ""}, {1, none, ""}, {2, panel.Recused, "My daughter would be one of the walk leaders."}, {3, none, ""}}},
+		{"dev@example.org", []demoDeclaration{{0, none, ""}, {1, none, ""}, {2, none, ""}, {3, none, ""}}},
+	} {
+		if err := d.declare(ctx, x.email, r.ID, apps, x.ds); err != nil {
+			return err
+		}
+	}
+	if _, err := d.s.Rounds.Transition(ctx, june, r.ID, round.Voting); err != nil {
+		return err
+	}
+	for _, b := range []struct {
+		email string
+		apps  []int
+	}{
+		{"june@example.org", []int{0, 1, 2}},
+		{"rosa@example.org", []int{0, 1, 3}},
+		{"dev@example.org", []int{1, 2, 3}},
+	} {
+		c := ballot.Contents{}
+		for _, i := range b.apps {
+			c.Approvals = append(c.Approvals, apps[i])
+		}
+		if _, _, err := d.s.Ballots.Cast(ctx, d.id(b.email), r.ID, c); err != nil {
+			return err
+		}
+	}
+	// Closing voting with the quorum met computes the result.
+	if _, err := d.s.Rounds.Transition(ctx, june, r.ID, round.Closed); err != nil {
+		return err
+	}
+	if _, err := d.s.Decisions.RecordDecision(ctx, june, r.ID, decision.Record{}); err != nil {
+		return err
+	}
+	for i, w := range []demoWords{
+		{"june@example.org",
+			"Funded in full. Two of the three panel members supported it. It hands the keys, and the choice of what the evenings are for, to residents themselves, which is the heart of this fund.",
+			"Thank you for such a clear proposal. We loved that the key-holders decide what the evenings are for. We would be glad to hear early on about who is not coming, as well as who is: that will teach all of us something. If the first months show the room should open on different nights, change it. That is learning, not failure."},
+		{"june@example.org",
+			"Funded in full, with the support of the whole panel. It starts from what people already bring, their cooking, rather than from what they lack, and its way of learning is part of the activity itself.",
+			"The recipe book as a record of what changes between people moved all of us. One thing we would love you to notice: what happens for people who come once and do not come back? We would be glad to read about them in your reflections, alongside the regulars."},
+		{"dev@example.org",
+			"Funded in full. Both panel members who voted on it supported it; one member stepped aside because of a family connection. It is small and simple, and it reaches people at the moment they are most cut off.",
+			"A lovely, modest idea, and the phone call three months on is a thoughtful way to learn what lasts. You might also ask the walk leaders what the walks give them: we suspect they will matter to the leaders as much as to the newcomers."},
+		{"rosa@example.org",
+			"Not funded this round. Two panel members supported it, but once the other three applications were funded £7,000 of the round's £40,000 was left, and it asked for £18,000.",
+			"Thank you. This was a hard call, and we want you to know the far towers are on our minds: it was the money that ran out, not our belief in the idea. If you come back in a future round, a smaller first step, such as borrowing a trailer for a season, could show whether people come before you buy one. We would be glad to talk it through with you."},
+	} {
+		if _, err := d.s.Decisions.WriteWords(ctx, d.id(w.by), r.ID, apps[i], decision.Words{Rationale: w.rationale, Feedback: w.feedback}); err != nil {
+			return err
+		}
+	}
+	// Grants start on the first of next month, run a year and are paid
+	// quarterly.
+	y, m, _ := d.now.Date()
+	start := time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC)
+	_, err = d.s.Decisions.Finalise(ctx, june, r.ID, decision.Terms{StartsOn: start.Format(time.DateOnly),
+		EndsOn: start.AddDate(1, 0, -1).Format(time.DateOnly), Instalments: 4})
+	return err
+}
+
+// votingRound seeds a round open for voting by scores: everyone on the
+// panel has declared, rosa and dev have voted, and june, the chair, has
+// not, so whoever signs in as june can cast the ballot that meets the
+// quorum.
+func (d demoSeeder) votingRound(ctx context.Context) error {
+	june := d.id("june@example.org")
+	r, err := d.openRound(ctx, round.NewRound{
+		Name: DemoVotingRound, BudgetMinor: 3_000_000,
+		Windows: round.Windows{ApplicationsOpenAt: d.at(-40), ApplicationsCloseAt: d.at(-10), VotingOpenAt: d.at(-3), VotingCloseAt: d.at(7)},
+		Method:  round.Score, MethodParams: round.Params{MaxScore: 5}, Quorum: 3,
+	})
+	if err != nil {
+		return err
+	}
+	apps, err := d.apply(ctx, r.ID, []demoApp{
+		{"tom@example.org", 1, application.Proposal{Title: "Warm afternoons in the community room",
+			Explore:     "Whether a warm room on winter weekday afternoons, with the kettle on, becomes somewhere people drop into rather than an event they have to decide to go to.",
+			WithWhom:    "Older residents at home in the day, people working from home and parents with small children, hosted by the tenants' network's volunteers.",
+			HowLearn:    "Hosts jot down who drops in and what they talk about, and in March we ask the regulars whether the winter felt any different.",
+			AmountMinor: 800_000, BudgetSummary: "Heating and cleaning £3,500; hosts' thank-you payments £3,000; tea, biscuits and blankets £1,500."}, 0},
+		{"priya@example.org", 2, application.Proposal{Title: "Soup and stories",
+			Explore:     "Whether a weekly soup lunch where long-standing residents tell stories of the estate helps younger and newer neighbours feel part of its history.",
+			WithWhom:    "Residents who have lived here thirty years or more, young people from the youth club, and families new to Eastfield.",
+			HowLearn:    "The young people record the stories, with permission, and at the end of winter we listen back together to hear what they taught us.",
+			AmountMinor: 950_000, BudgetSummary: "Soup ingredients £3,500; kitchen hire £3,000; recording kit and a listening evening £3,000."}, 0},
+		{"tom@example.org", 1, application.Proposal{Title: "Draught-proofing together",
+			Explore:     "Whether neighbours learning to draught-proof each other's flats, a practical and useful job, builds a kind of trust that a social event does not.",
+			WithWhom:    "Tenants in the oldest blocks, with a retired joiner who lives on the estate and the council's energy adviser.",
+			HowLearn:    "Each pair of neighbours tells us a month later whether they have been back in touch, and why or why not.",
+			AmountMinor: 1_100_000, BudgetSummary: "Materials £6,000; the joiner's time £3,500; tools to lend £1,500."}, 700_000},
+		{"priya@example.org", 2, application.Proposal{Title: "A lending shelf of warm things",
+			Explore:     "Whether a shelf where people leave and borrow coats, blankets and hot-water bottles starts conversations between people who would not otherwise meet.",
+			WithWhom:    "Anyone on the estate. The shelf would sit in the launderette, with the owner's blessing.",
+			HowLearn:    "A notebook on the shelf for people to write in, read by our volunteers each month.",
+			AmountMinor: 350_000, BudgetSummary: "Shelving and a sign £800; cleaning and repairs £1,200; a first stock of warm things £1,500."}, 0},
+	})
+	if err != nil {
+		return err
+	}
+	if r, err = d.closeApplications(ctx, r, round.Windows{ApplicationsCloseAt: d.at(-10), VotingOpenAt: d.at(-3), VotingCloseAt: d.at(7)}); err != nil {
+		return err
+	}
+	none := panel.NoConflict
+	for _, x := range []struct {
+		email string
+		ds    []demoDeclaration
+	}{
+		{"june@example.org", []demoDeclaration{{0, none, ""}, {1, panel.Disclosed, juneGuest}, {2, none, ""}, {3, none, ""}}},
+		{"rosa@example.org", []demoDeclaration{{0, none, ""}, {1, none, ""}, {2, panel.Disclosed, "The retired joiner named in the application is my neighbour."}, {3, none, ""}}},
+		{"dev@example.org", []demoDeclaration{{0, none, ""}, {1, panel.Recused, devCooks}, {2, none, ""}, {3, panel.Recused, devCooks}}},
+	} {
+		if err := d.declare(ctx, x.email, r.ID, apps, x.ds); err != nil {
+			return err
+		}
+	}
+	if _, err := d.s.Rounds.Transition(ctx, june, r.ID, round.Voting); err != nil {
+		return err
+	}
+	score := func(scores map[int]string) ballot.Contents {
+		c := ballot.Contents{Scores: map[string]json.RawMessage{}}
+		for i, v := range scores {
+			c.Scores[strconv.FormatInt(apps[i], 10)] = json.RawMessage(v)
+		}
+		return c
+	}
+	for _, b := range []struct {
+		email string
+		c     ballot.Contents
+	}{
+		{"rosa@example.org", score(map[int]string{0: "4", 1: "5", 2: "3", 3: strconv.Quote(ballot.DontKnow)})},
+		{"dev@example.org", score(map[int]string{0: "5", 2: "4"})},
+	} {
+		if _, _, err := d.s.Ballots.Cast(ctx, d.id(b.email), r.ID, b.c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reviewRound seeds a round under review: three applications, one panel
+// member who has declared (and commented) and a chair who has yet to
+// declare, so a newcomer meets the declaration form.
+func (d demoSeeder) reviewRound(ctx context.Context) error {
+	steward := d.id("amara@example.org")
+	r, err := d.openRound(ctx, round.NewRound{
+		Name: DemoReviewRound, BudgetMinor: 6_000_000,
+		Windows: round.Windows{ApplicationsOpenAt: d.at(-14), ApplicationsCloseAt: d.at(7), VotingOpenAt: d.at(14), VotingCloseAt: d.at(21)},
+		Method:  round.Approval, Quorum: 3,
+	})
+	if err != nil {
+		return err
+	}
+	apps, err := d.apply(ctx, r.ID, []demoApp{
 		{"tom@example.org", 1, application.Proposal{Title: "Saturday shared meals in the community room",
 			Explore:     "Whether a regular, free meal cooked by residents brings people out who never come to meetings.",
 			WithWhom:    "Older residents living alone and families new to the estate, with the tenants' network's cooks.",
@@ -155,32 +485,21 @@ func seedDemoFund(ctx context.Context, s *Services, people map[string]user.User,
 			WithWhom:    "Residents of the six tower blocks, with the council's estate team.",
 			HowLearn:    "Residents photograph and describe how the places are used, and we walk the estate together each season.",
 			AmountMinor: 2_200_000, BudgetSummary: "Benches and boards £14,000; installation £6,000; walks £2,000."}, 0},
-	}
-	var appIDs []int64
-	for _, a := range apps {
-		if a.minimum > 0 {
-			m := a.minimum
-			a.p.MinimumMinor = &m
-		}
-		got, err := s.Applications.Apply(ctx, people[a.by].ID, r.ID,
-			application.NewApplication{OrganisationID: orgIDs[a.org], Proposal: a.p})
-		if err != nil {
-			return err
-		}
-		appIDs = append(appIDs, got.ID)
-	}
-	if _, err := s.Rounds.Transition(ctx, steward, r.ID, round.Review); err != nil {
+	})
+	if err != nil {
 		return err
 	}
-	rosa := people["rosa@example.org"].ID
-	if _, err := s.Panels.Declare(ctx, rosa, r.ID, panel.DeclarationSet{Declarations: []panel.DeclarationEntry{
-		{ApplicationID: appIDs[0], Kind: panel.NoConflict},
-		{ApplicationID: appIDs[1], Kind: panel.Disclosed, Note: "I live on the same block as one of the hosts. I know her to say hello."},
-		{ApplicationID: appIDs[2], Kind: panel.NoConflict},
-	}}); err != nil {
+	if _, err := d.s.Rounds.Transition(ctx, steward, r.ID, round.Review); err != nil {
 		return err
 	}
-	_, err = s.Panels.PostComment(ctx, rosa, appIDs[0],
+	if err := d.declare(ctx, "rosa@example.org", r.ID, apps, []demoDeclaration{
+		{0, panel.NoConflict, ""},
+		{1, panel.Disclosed, "I live on the same block as one of the hosts. I know her to say hello."},
+		{2, panel.NoConflict, ""},
+	}); err != nil {
+		return err
+	}
+	_, err = d.s.Panels.PostComment(ctx, d.id("rosa@example.org"), apps[0],
 		"I like that the cooks are residents. Could the meals move between blocks so the far towers are not left out?")
 	return err
 }
