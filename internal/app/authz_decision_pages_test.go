@@ -101,6 +101,7 @@ var decisionPageRows = map[string][]access{
 		{"chair", "/rounds/{closed}/decision", "mode=computed", 409}, // no result yet
 		{"chair", "/rounds/{recorded}/decision", "mode=amended&fund-{recorded1}=yes&amount-{recorded1}=2000&amendment_reason=r", 422},
 		{"chair", "/rounds/{recorded}/decision", "mode=amended&fund-{recorded1}=yes&amount-{recorded1}=500&amendment_reason=", 422},
+		{"chair", "/rounds/{recorded}/decision", "mode=anything", 422}, // neither computed nor amended: nothing recorded
 		{"chair", "/rounds/{recorded}/decision", "mode=computed", 303},
 		{"chair", "/rounds/{decided}/decision", "mode=computed", 409}, // final
 		{"chair", "/rounds/999999/decision", "mode=computed", 404},
@@ -285,7 +286,7 @@ func TestDecisionPagesAuthorization(t *testing.T) {
 	}
 	// Below the quorum, the page says so; only the chair is offered to
 	// have the result computed anyway.
-	if got := page("steward", "/rounds/{closed}/decision"); !strings.Contains(got, "1 of 3 ballots were cast; the quorum is 3.") ||
+	if got := page("steward", "/rounds/{closed}/decision"); !strings.Contains(got, "1 of the panel's 3 members voted, and the quorum is 3 ballots.") ||
 		strings.Contains(got, "Compute the result anyway") {
 		t.Errorf("the steward's decision page below the quorum:\n%s", got)
 	}

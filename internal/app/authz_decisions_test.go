@@ -135,6 +135,16 @@ var decisionRows = map[string][]access{
 		{"applicant", "/api/v1/applications/{closed1}/decision", "", 404}, // not final yet
 		{"applicant", "/api/v1/applications/999999/decision", "", 404},
 	},
+	"GET /api/v1/rounds/:id/ballots": {
+		{"anonymous", "/api/v1/rounds/{decided}/ballots", "", 200},
+		{"applicant", "/api/v1/rounds/{decided}/ballots", "", 200},
+		{"anonymous", "/api/v1/rounds/{secret}/ballots", "", 404}, // never, for a secret round
+		{"steward", "/api/v1/rounds/{secret}/ballots", "", 404},
+		{"chair", "/api/v1/rounds/{secret}/ballots", "", 404},
+		{"steward", "/api/v1/rounds/{closed}/ballots", "", 404}, // not before the decision is final
+		{"member", "/api/v1/rounds/{voting}/ballots", "", 404},
+		{"anonymous", "/api/v1/rounds/999999/ballots", "", 404},
+	},
 	"GET /api/v1/funds/:id/grants": {
 		{"anonymous", "/api/v1/funds/{fund}/grants", "", 200},
 		{"user", "/api/v1/funds/{fund}/grants", "", 200},
@@ -357,6 +367,12 @@ func TestDecisionAuthorization(t *testing.T) {
 	if lines := strings.Count(strings.TrimSpace(string(csv.Body)), "\n") + 1; lines != 4 || strings.Contains(string(csv.Body), "Words for you.") {
 		t.Fatalf("CSV (%d lines): %s", lines, csv.Body)
 	}
+	// An open round's ballots are published with the decision, with who
+	// cast them.
+	bs := dc.env.Do(t, "GET", dc.expand("/api/v1/rounds/{decided}/ballots"), "", nil)
+	if !strings.Contains(string(bs.Body), `"display_name":"member"`) || !strings.Contains(string(bs.Body), dc.expand(`"approvals":[{decided1},{decided2}]`)) {
+		t.Fatalf("published ballots: %s", bs.Body)
+	}
 	// The grantee role came with the grant.
 	waitForRole(t, dc.env, dc.people["applicant"].ID, authz.Grantee, mustID(dc.vars["{fund}"]))
 }
@@ -381,6 +397,7 @@ func TestSecretBallotsAppearNowhere(t *testing.T) {
 	routes := []string{
 		"/api/v1/rounds/{secret}/result", "/api/v1/rounds/{secret}/result/recompute", "/api/v1/rounds/{secret}/decision",
 		"/api/v1/rounds/{secret}/decision.csv", "/api/v1/rounds/{secret}/turnout", "/api/v1/rounds/{secret}/ballot",
+		"/api/v1/rounds/{secret}/ballots", "/rounds/{secret}/results", "/rounds/{secret}/results.csv", "/rounds/{secret}/decision",
 		"/api/v1/applications/{secret1}/decision", "/api/v1/applications/{secret3}/decision",
 		"/api/v1/funds/{fund}/grants",
 	}

@@ -357,7 +357,7 @@ func TestRoundPages(t *testing.T) {
 
 	page := steward.Get(t, loc)
 	contains(t, page, "£1,250.50", "Cumulative points: each panel member spreads 10 points over the applications, at most 4 on any one.",
-		"This round is in <strong>draft</strong>", "Open the round for applications", "1 Sep 2026 09:00", "Edit the round")
+		"This round <strong>is a draft</strong>", "Open the round for applications", "1 Sep 2026 09:00", "Edit the round")
 	lacks(t, chair.Get(t, loc), "Open the round for applications")
 	lacks(t, chair.Get(t, loc), "Edit the round")
 

@@ -7,7 +7,7 @@
 // ballot names only the round's submitted applications, fits the method's
 // rules, leaves out applications the member is recused from or has not
 // declared on, and is written only while the round is voting. A secret
-// round's ballot never reaches the audit log.
+// round's audit events name neither the voter nor the ballot's contents.
 package ballot
 
 import (
@@ -218,12 +218,16 @@ func (s *Service) Cast(ctx context.Context, userID, roundID int64, in Contents) 
 		if created {
 			action = "ballot.cast"
 		}
-		changes := map[string]any{"round_id": roundID, "version": row.Version}
-		if !r.SecretBallot {
-			changes["ballot"] = clean
+		entry := audit.Entry{ActorID: userID, Action: action, ObjectType: "ballot", ObjectID: row.ID, FundID: r.FundID,
+			Changes: map[string]any{"round_id": roundID, "version": row.Version, "ballot": clean}}
+		if r.SecretBallot {
+			// A secret round's event says only that a ballot was cast in
+			// the round: not whose (with one voter, who plus the result
+			// would say how), not which ballot, not what it held.
+			entry = audit.Entry{Action: action, ObjectType: "round", ObjectID: roundID, FundID: r.FundID,
+				Changes: map[string]any{"round_id": roundID}}
 		}
-		if err := audit.Record(ctx, s.db, audit.Entry{ActorID: userID, Action: action, ObjectType: "ballot",
-			ObjectID: row.ID, FundID: r.FundID, Changes: changes}); err != nil {
+		if err := audit.Record(ctx, s.db, entry); err != nil {
 			return err
 		}
 		b = Ballot{ID: row.ID, RoundID: roundID, UserID: userID, Method: r.Method, Contents: clean,
@@ -258,6 +262,52 @@ func (s *Service) Get(ctx context.Context, roundID, userID int64) (Ballot, error
 		return Ballot{}, fmt.Errorf("ballot %d: %w", r.ID, err)
 	}
 	return b, nil
+}
+
+// Published is one ballot of a decided round that was not secret: once the
+// results are published its ballots are public, with who cast them.
+type Published struct {
+	UserID      int64  `json:"user_id"`
+	DisplayName string `json:"display_name"`
+	Method      string `json:"method"`
+	Contents
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ErrNotPublished: the round's ballots are not public (the round is not
+// decided yet, or its ballots are secret, which they stay for ever).
+var ErrNotPublished = fault.NotFoundf("this round's ballots are not published: they are published once the decision is final, and never in a secret round")
+
+// PublishedBallots returns every ballot of a decided, open (not secret)
+// round, by voter name; ErrNotPublished for any other round.
+func (s *Service) PublishedBallots(ctx context.Context, roundID int64) ([]Published, error) {
+	r, err := s.Round(ctx, roundID)
+	if err != nil {
+		return nil, err
+	}
+	if r.State != round.Decided || r.SecretBallot {
+		return nil, ErrNotPublished
+	}
+	var rows []struct {
+		UserID      int64
+		DisplayName string
+		Contents    string
+		UpdatedAt   time.Time
+	}
+	if err := store.Conn(ctx, s.db).Raw(`SELECT b.user_id, u.display_name, b.contents::text AS contents, b.updated_at
+		FROM ballots b JOIN users u ON u.id = b.user_id WHERE b.round_id = ? ORDER BY u.display_name, b.user_id`, roundID).
+		Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]Published, 0, len(rows))
+	for _, row := range rows {
+		p := Published{UserID: row.UserID, DisplayName: row.DisplayName, Method: r.Method, UpdatedAt: row.UpdatedAt.UTC()}
+		if err := json.Unmarshal([]byte(row.Contents), &p.Contents); err != nil {
+			return nil, fmt.Errorf("round %d: a ballot is unreadable: %w", roundID, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Turnout is how many of a round's panel have voted: counts only, never

@@ -149,7 +149,7 @@ func TestStewardJourney(t *testing.T) {
 		t.Fatalf("after creating a round the browser is at %s", roundPath)
 	}
 	wantText(t, ctx, "h1", "Spring 2026")
-	wantText(t, ctx, "p.lead", "This round is in draft.")
+	wantText(t, ctx, "p.lead", "This round is a draft.")
 	details := bt.Text(t, ctx, "section[aria-labelledby=details-title] dl")
 	for _, want := range []string{
 		"Budget £100,000.00",
@@ -165,8 +165,8 @@ func TestStewardJourney(t *testing.T) {
 
 	wantStatus(t, "open the round", bt.ClickButton(t, ctx, "Open the round for applications"), http.StatusOK)
 	wantPath(t, ctx, env, roundPath+"?moved=1")
-	wantText(t, ctx, ".notice", "The round is now in accepting applications.")
-	wantText(t, ctx, "p.lead", "This round is in accepting applications.")
+	wantText(t, ctx, ".notice", "The round is accepting applications.")
+	wantText(t, ctx, "p.lead", "This round is accepting applications.")
 	wantText(t, ctx, "[aria-current=step]", "accepting applications (now)")
 	bt.CheckA11y(t, ctx, "round (accepting)")
 

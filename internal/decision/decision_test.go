@@ -317,6 +317,8 @@ func TestFinalNeedsWordsForEveryApplicationThenMakesGrants(t *testing.T) {
 	}
 	_, err = w.decisions.Finalise(ctx, w.chair, w.round, decision.Terms{StartsOn: "2027-05-01", EndsOn: "2027-04-01"})
 	wantField(t, err, "ends_on")
+	_, err = w.decisions.Finalise(ctx, w.chair, w.round, decision.Terms{StartsOn: "2027-05-01", EndsOn: "2027-05-01", Instalments: 3})
+	wantField(t, err, "instalments")
 
 	if _, err := w.decisions.WriteWords(ctx, w.members[2], w.round, w.apps[2], decision.Words{
 		Rationale: "Fewer of us backed it this time.", Feedback: "We hope you apply again in autumn."}); err != nil {
@@ -384,10 +386,14 @@ func TestSchedule(t *testing.T) {
 	for _, in := range s {
 		sum += in.AmountMinor
 	}
-	if len(s) != 4 || sum != 1000001 || s[0].AmountMinor != 250001 || s[0].DueOn != "2027-01-01" || s[3].DueOn >= "2027-12-31" {
+	if len(s) != 4 || sum != 1000001 || s[0].AmountMinor != 250001 || s[1].AmountMinor != 250000 || s[0].DueOn != "2027-01-01" || s[3].DueOn >= "2027-12-31" {
 		t.Fatalf("schedule = %+v", s)
 	}
 	if one := decision.Schedule(2, start, end, 5); len(one) != 2 {
 		t.Fatalf("2 pence in 5 instalments = %+v, want 2", one)
+	}
+	spread := decision.Schedule(1000003, start, end, 4)
+	if spread[0].AmountMinor != 250001 || spread[2].AmountMinor != 250001 || spread[3].AmountMinor != 250000 {
+		t.Fatalf("remainder not spread a penny at a time: %+v", spread)
 	}
 }

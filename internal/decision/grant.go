@@ -43,6 +43,9 @@ func (t Terms) dates(today time.Time) (start, end time.Time, n int, err error) {
 	if n == 0 {
 		n = 2
 	}
+	if days := int(end.Sub(start).Hours()/24) + 1; n > days {
+		return start, end, 0, validate.Field("instalments", fmt.Sprintf("must be at most %d: the grant runs %d days, and instalments fall on different days", days, days))
+	}
 	return start, end, n, nil
 }
 
@@ -150,8 +153,8 @@ type Instalment struct {
 }
 
 // Schedule splits amount into n instalments spread evenly from start to
-// end: the first is due on the start date, and any remainder of the
-// division is paid with it.
+// end: the first is due on the start date, and what does not divide evenly
+// is spread a minor unit at a time over the first instalments.
 func Schedule(amount int64, start, end time.Time, n int) []Instalment {
 	n = max(1, min(n, MaxInstalments))
 	if int64(n) > amount {
@@ -161,8 +164,10 @@ func Schedule(amount int64, start, end time.Time, n int) []Instalment {
 	out := make([]Instalment, n)
 	for i := range out {
 		out[i] = Instalment{Number: i + 1, DueOn: start.AddDate(0, 0, days*i/n).Format(time.DateOnly), AmountMinor: amount / int64(n)}
+		if int64(i) < amount%int64(n) {
+			out[i].AmountMinor++
+		}
 	}
-	out[0].AmountMinor += amount % int64(n)
 	return out
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/humblehq/humble/internal/audit"
 	"github.com/humblehq/humble/internal/fault"
+	"github.com/humblehq/humble/internal/money"
 	"github.com/humblehq/humble/internal/round"
 	"github.com/humblehq/humble/internal/store"
 	"github.com/humblehq/humble/internal/validate"
@@ -57,6 +58,33 @@ func (d Decision) Public() Decision {
 		d.Applications[i].Feedback = ""
 	}
 	return d
+}
+
+// WithoutFeedbackOn is the decision with the feedback on the given
+// applications left out: a panel member does not read the feedback on an
+// application they are recused from.
+func (d Decision) WithoutFeedbackOn(ids map[int64]bool) Decision {
+	d.Applications = slices.Clone(d.Applications)
+	for i := range d.Applications {
+		if ids[d.Applications[i].ApplicationID] {
+			d.Applications[i].Feedback = ""
+		}
+	}
+	return d
+}
+
+// RecusedFrom returns the applications of a round userID is recused from.
+func (s *Service) RecusedFrom(ctx context.Context, roundID, userID int64) (map[int64]bool, error) {
+	var ids []int64
+	if err := store.Conn(ctx, s.db).Raw(`SELECT application_id FROM declarations WHERE round_id = ? AND user_id = ? AND kind = 'recused'`,
+		roundID, userID).Scan(&ids).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // Missing lists the applications still without a rationale or feedback.
@@ -150,6 +178,11 @@ func (s *Service) RecordDecision(ctx context.Context, actorID, roundID int64, in
 		if err != nil {
 			return err
 		}
+		if amended {
+			if err := s.checkNotRecusedFromChanges(ctx, actorID, r.ID, res, funded); err != nil {
+				return err
+			}
+		}
 		switch {
 		case amended && reason == "":
 			return validate.Field("amendment_reason", "is required: the decision differs from the computed result, so say why (it is published beside the result)")
@@ -227,6 +260,7 @@ func (s *Service) funding(ctx context.Context, r Round, res Result, in *[]Fundin
 	}
 	funded := map[int64]int64{}
 	var total int64
+	overBudget := false
 	for i, f := range *in {
 		field := fmt.Sprintf("funded[%d]", i)
 		req, ok := requested[f.ApplicationID]
@@ -236,14 +270,17 @@ func (s *Service) funding(ctx context.Context, r Round, res Result, in *[]Fundin
 		case funded[f.ApplicationID] != 0:
 			bad(field+".application_id", "appears more than once")
 		case f.AmountMinor > req:
-			bad(field+".amount_minor", "is more than the application asked for (%d)", req)
+			bad(field+".amount_minor", "is more than the application asked for (%s)", money.Format(req, r.Currency))
+		case f.AmountMinor > r.BudgetMinor-total:
+			// Compared without adding, so that no sum can overflow.
+			overBudget = true
 		default:
 			funded[f.ApplicationID] = f.AmountMinor
 			total += f.AmountMinor
 		}
 	}
-	if total > r.BudgetMinor {
-		bad("funded", "gives %d together, more than the round's budget of %d", total, r.BudgetMinor)
+	if overBudget {
+		bad("funded", "gives more than the round's budget of %s together", money.Format(r.BudgetMinor, r.Currency))
 	}
 	if len(errs) > 0 {
 		return nil, false, errs
@@ -255,6 +292,29 @@ func (s *Service) funding(ctx context.Context, r Round, res Result, in *[]Fundin
 		}
 	}
 	return funded, amended, nil
+}
+
+// checkNotRecusedFromChanges refuses an amended decision that changes the
+// outcome of an application the actor is recused from: a chair with a
+// conflict may record the computed result, but not overrule it where their
+// conflict lies.
+func (s *Service) checkNotRecusedFromChanges(ctx context.Context, actorID, roundID int64, res Result, funded map[int64]int64) error {
+	recused, err := s.RecusedFrom(ctx, roundID, actorID)
+	if err != nil {
+		return err
+	}
+	computed := map[int64]bool{}
+	for _, id := range res.Outcome.Funded {
+		computed[id] = true
+	}
+	for _, a := range res.Input.Applications {
+		amount, ok := funded[a.ID]
+		changed := ok != computed[a.ID] || (ok && amount != a.AmountMinor)
+		if changed && recused[a.ID] {
+			return fault.Forbiddenf("you are recused from application %d, so you cannot change the decision on it; record the computed result for it, or ask another member of the panel to chair the decision", a.ID)
+		}
+	}
+	return nil
 }
 
 // Words are the panel's rationale and feedback on one application.
@@ -278,21 +338,12 @@ func (s *Service) WriteWords(ctx context.Context, actorID, roundID, applicationI
 		if err := s.checkDraft(ctx, r); err != nil {
 			return err
 		}
-		var recused int64
-		if err := tx.Raw(`SELECT count(*) FROM declarations WHERE application_id = ? AND user_id = ? AND kind = 'recused'`,
-			applicationID, actorID).Scan(&recused).Error; err != nil {
+		var onDecision []bool
+		if err := tx.Raw(`SELECT true FROM decision_applications WHERE round_id = ? AND application_id = ?`,
+			roundID, applicationID).Scan(&onDecision).Error; err != nil {
 			return err
 		}
-		if recused > 0 {
-			return fault.Forbiddenf("you are recused from this application, so you do not write about it")
-		}
-		q := tx.Exec(`UPDATE decision_applications SET rationale = ?, feedback = ?, updated_by = ?, updated_at = now()
-			WHERE round_id = ? AND application_id = ?`,
-			strings.TrimSpace(in.Rationale), strings.TrimSpace(in.Feedback), nullID(actorID), roundID, applicationID)
-		if q.Error != nil {
-			return q.Error
-		}
-		if q.RowsAffected == 0 {
+		if len(onDecision) == 0 {
 			var n int64
 			if err := tx.Raw(`SELECT count(*) FROM decisions WHERE round_id = ?`, roundID).Scan(&n).Error; err != nil {
 				return err
@@ -301,6 +352,22 @@ func (s *Service) WriteWords(ctx context.Context, actorID, roundID, applicationI
 				return fault.Conflictf("the chair has not recorded the decision yet: rationale and feedback are written on a recorded decision")
 			}
 			return fault.NotFoundf("application %d is not part of this round's decision", applicationID)
+		}
+		var kinds []string
+		if err := tx.Raw(`SELECT kind FROM declarations WHERE application_id = ? AND user_id = ?`,
+			applicationID, actorID).Scan(&kinds).Error; err != nil {
+			return err
+		}
+		switch {
+		case len(kinds) == 0:
+			return fault.Forbiddenf("you did not declare on this application, so you have not read it and do not write about it")
+		case kinds[0] == "recused":
+			return fault.Forbiddenf("you are recused from this application, so you do not write about it")
+		}
+		if err := tx.Exec(`UPDATE decision_applications SET rationale = ?, feedback = ?, updated_by = ?, updated_at = now()
+			WHERE round_id = ? AND application_id = ?`,
+			strings.TrimSpace(in.Rationale), strings.TrimSpace(in.Feedback), nullID(actorID), roundID, applicationID).Error; err != nil {
+			return err
 		}
 		return audit.Record(ctx, s.db, audit.Entry{ActorID: actorID, Action: "decision.words", ObjectType: "application",
 			ObjectID: applicationID, FundID: r.FundID, Changes: in})

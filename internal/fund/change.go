@@ -25,8 +25,10 @@ type Details struct {
 	PurposeFlourishing string `json:"purpose_flourishing" form:"purpose_flourishing" validate:"notblank,max=300"`
 	PurposeWhom        string `json:"purpose_whom" form:"purpose_whom" validate:"notblank,max=300"`
 	PurposeWhere       string `json:"purpose_where" form:"purpose_where" validate:"notblank,max=300"`
-	BudgetMinor        int64  `json:"budget_minor" form:"budget_minor" validate:"gte=0"`
-	SystemScale        string `json:"system_scale" form:"system_scale" validate:"required,oneof=person organisation place country"`
+	// At most 10^15 minor units (ten trillion pounds): sums of a fund's
+	// money then never come near int64's limits.
+	BudgetMinor int64  `json:"budget_minor" form:"budget_minor" validate:"gte=0,lte=1000000000000000"`
+	SystemScale string `json:"system_scale" form:"system_scale" validate:"required,oneof=person organisation place country"`
 }
 
 func (d *Details) trim() {

@@ -9,12 +9,36 @@ import (
 	"github.com/humblehq/humble/internal/ballot"
 )
 
-// registerBallots adds the ballot routes: a panel member's own ballot and
-// a round's turnout. There is no route listing anyone else's ballot.
+// registerBallots adds the ballot routes: a panel member's own ballot, a
+// round's turnout, and the ballots of a decided round that was not secret
+// (public once the results are). No route lists a secret round's ballots
+// or anyone else's before the decision is final.
 func (a *API) registerBallots(g *echo.Group) {
 	g.GET("/rounds/:id/ballot", a.getBallot)
 	g.PUT("/rounds/:id/ballot", a.castBallot)
 	g.GET("/rounds/:id/turnout", a.turnout)
+	g.GET("/rounds/:id/ballots", a.publishedBallots)
+}
+
+// publishedBallots answers a decided open round's ballots, with who cast
+// them; 404 for a secret round or one not decided yet.
+func (a *API) publishedBallots(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	fundID, err := a.Ballots.FundOf(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := Authorize(a.Authz, c, "read", DecisionResource(fundID)); err != nil {
+		return err
+	}
+	bs, err := a.Ballots.PublishedBallots(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return listed(c, bs, int64(len(bs)))
 }
 
 // BallotResource is a ballot in a fund cast by owner (0: anyone's).

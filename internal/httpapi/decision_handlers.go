@@ -150,6 +150,12 @@ func (a *API) getDecision(c echo.Context) error {
 	}
 	if !acc.Unpublished {
 		d = d.Public()
+	} else if p := CurrentPrincipal(c); !isSteward(a.Authz, p, acc.Round.FundID) {
+		recused, err := a.Decisions.RecusedFrom(c.Request().Context(), acc.Round.ID, p.User.ID)
+		if err != nil {
+			return err
+		}
+		d = d.WithoutFeedbackOn(recused)
 	}
 	return c.JSON(http.StatusOK, d)
 }
@@ -213,6 +219,16 @@ func DecisionCSV(c echo.Context, r decision.Round, d decision.Decision, res deci
 	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="round-%d-decision.csv"`, r.ID))
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
+	// Cells that a spreadsheet would read as a formula are written as
+	// text: titles and rationale come from applicants and the panel.
+	safe := func(row []string) []string {
+		for i, v := range row {
+			if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+				row[i] = "'" + v
+			}
+		}
+		return row
+	}
 	_ = w.Write([]string{"application_id", "title", "organisation", "requested", "funded", "amount", "currency",
 		"computed_position", "supporters", "rule", "why", "rationale", "amended", "amendment_reason"})
 	amended, reason := "no", ""
@@ -234,9 +250,9 @@ func DecisionCSV(c echo.Context, r decision.Round, d decision.Decision, res deci
 		if e.Position > 0 {
 			pos = strconv.Itoa(e.Position)
 		}
-		_ = w.Write([]string{strconv.FormatInt(app.ApplicationID, 10), app.Title, app.OrganisationName,
+		_ = w.Write(safe([]string{strconv.FormatInt(app.ApplicationID, 10), app.Title, app.OrganisationName,
 			amountOf(app.RequestedMinor), funded, amount, r.Currency, pos, strconv.FormatInt(e.Supporters, 10),
-			res.Rule, e.Reason, app.Rationale, amended, reason})
+			res.Rule, e.Reason, app.Rationale, amended, reason}))
 	}
 	w.Flush()
 	return w.Error()
@@ -275,7 +291,7 @@ type applicationDecisionView struct {
 
 // ApplicationDecision returns the final decision on an application, for
 // its applicant, the fund's stewards and its panel.
-func ApplicationDecision(c echo.Context, az *authz.Authorizer, ds *decision.Service, app applicationRef) (applicationDecisionView, error) {
+func ApplicationDecision(c echo.Context, az *authz.Authorizer, ds *decision.Service, app ApplicationRef) (applicationDecisionView, error) {
 	ctx := c.Request().Context()
 	d, err := ds.Final(ctx, app.RoundID)
 	if err != nil {
@@ -311,17 +327,28 @@ func ApplicationDecision(c echo.Context, az *authz.Authorizer, ds *decision.Serv
 	return v, nil
 }
 
-// applicationRef names an application and its round.
-type applicationRef struct{ ID, RoundID int64 }
+// ApplicationRef names an application and its round.
+type ApplicationRef struct{ ID, RoundID int64 }
 
 func (a *API) applicationDecision(c echo.Context) error {
 	app, err := a.applicationFor(c, "read")
 	if err != nil {
 		return err
 	}
-	v, err := ApplicationDecision(c, a.Authz, a.Decisions, applicationRef{ID: app.ID, RoundID: app.RoundID})
+	v, err := ApplicationDecision(c, a.Authz, a.Decisions, ApplicationRef{ID: app.ID, RoundID: app.RoundID})
 	if err != nil {
 		return err
+	}
+	// The feedback is the applicant's; the panel reads it too, except a
+	// member recused from the application.
+	if p := CurrentPrincipal(c); !ApplicationViewer(a.Authz, p, app).Own && !isSteward(a.Authz, p, app.FundID) {
+		recused, err := a.Decisions.RecusedFrom(c.Request().Context(), app.RoundID, p.User.ID)
+		if err != nil {
+			return err
+		}
+		if recused[app.ID] {
+			v.Decision.Feedback = ""
+		}
 	}
 	return c.JSON(http.StatusOK, v)
 }
@@ -331,8 +358,13 @@ func (a *API) listGrants(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.Funds.Get(c.Request().Context(), fundID); err != nil {
+	f, err := a.Funds.Get(c.Request().Context(), fundID)
+	if err != nil {
 		return err
+	}
+	// A draft fund exists only for those who may read drafts.
+	if f.Status == "draft" && !a.Authz.Allowed(CurrentPrincipal(c).Actor(), "read_draft", authz.Resource{Kind: "fund", Domain: authz.FundDomain(fundID)}) {
+		return ErrNotFound
 	}
 	if err := Authorize(a.Authz, c, "list", GrantResource(fundID, 0)); err != nil {
 		return err

@@ -42,6 +42,16 @@ var StateNames = map[string]string{
 	Decided:   "decided",
 }
 
+// StatePhrases complete "This round …" for each state.
+var StatePhrases = map[string]string{
+	Draft:     "is a draft",
+	Accepting: "is accepting applications",
+	Review:    "is in panel review",
+	Voting:    "is open for voting",
+	Closed:    "has closed for voting; its decision is pending",
+	Decided:   "is decided",
+}
+
 // Tie-break rules: which of two applications with exactly the same support
 // is funded first.
 const (

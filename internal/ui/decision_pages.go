@@ -3,7 +3,10 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,8 +96,17 @@ func percent(n, d int64) string {
 	if d <= 0 {
 		return "0%"
 	}
-	v := n * 100000 / d
+	v := mulDiv(n, 100000, d, false)
 	return fmt.Sprintf("%d.%03d%%", v/1000, v%1000)
+}
+
+// mulDiv is n·m/d without overflow (rounded to nearest when round is set).
+func mulDiv(n, m, d int64, round bool) int64 {
+	x := new(big.Int).Mul(big.NewInt(n), big.NewInt(m))
+	if round {
+		x.Add(x, big.NewInt(d/2))
+	}
+	return x.Quo(x, big.NewInt(d)).Int64()
 }
 
 // share writes n/d as a percentage for people: "12.5%", "50%".
@@ -102,7 +114,7 @@ func share(n, d int64) string {
 	if d <= 0 {
 		return "0%"
 	}
-	t := (n*1000 + d/2) / d
+	t := mulDiv(n, 1000, d, true)
 	if t%10 == 0 {
 		return fmt.Sprintf("%d%%", t/10)
 	}
@@ -283,6 +295,14 @@ type resultsPageData struct {
 	Waiting        string
 	FinalisedOn    string
 	AmendmentParas []string
+	// Ballots are an open round's ballots, published with the decision.
+	Ballots []publishedBallot
+}
+
+// publishedBallot is one voter's ballot in plain words.
+type publishedBallot struct {
+	Voter string
+	View  ballotView
 }
 
 // resultsPage shows what a round funded and why: public once the decision
@@ -325,6 +345,21 @@ func (u *UI) resultsPage(c echo.Context) error {
 	}
 	if dec != nil && dec.AmendmentReason != nil {
 		d.AmendmentParas = applicationParagraphs(*dec.AmendmentReason)
+	}
+	if acc.Final && !r.SecretBallot {
+		bs, err := u.Ballots.PublishedBallots(c.Request().Context(), r.ID)
+		if err != nil {
+			return err
+		}
+		for _, b := range bs {
+			apps, err := u.Ballots.Applications(c.Request().Context(), r.ID, b.UserID)
+			if err != nil {
+				return err
+			}
+			v := viewOf(r, apps, b.Contents)
+			v.Hidden, v.Others = nil, nil
+			d.Ballots = append(d.Ballots, publishedBallot{Voter: b.DisplayName, View: v})
+		}
 	}
 	p := u.newPage(c, "")
 	p.Data = d
@@ -393,6 +428,7 @@ type decisionPageData struct {
 	// The quorum was not met and there is no result yet.
 	NoResult        bool
 	Voted           int64
+	PanelSize       int64
 	Quorum          int
 	Result          *decision.Result
 	Decision        *decision.Decision
@@ -472,7 +508,7 @@ func (u *UI) renderDecision(c echo.Context, status int, p page, r round.Round, f
 	res := httpapi.DecisionResource(r.FundID)
 	d := decisionPageData{Round: r, Fund: f, Chair: u.Authz.Allowed(pr.Actor(), "record", res),
 		CanCompute: u.Authz.Allowed(pr.Actor(), "compute", res), Writer: u.Authz.Allowed(pr.Actor(), "write_feedback", res),
-		MaxInstalments: decision.MaxInstalments, StateName: round.StateNames[r.State], Currency: r.Currency}
+		MaxInstalments: decision.MaxInstalments, StateName: round.StatePhrases[r.State], Currency: r.Currency}
 	if r.State != round.Closed && r.State != round.Decided {
 		d.Waiting = "Voting has not closed yet. When the panel chair closes voting, the result is computed by the round's rule if the quorum is met, and the decision is recorded here."
 		p.Data = d
@@ -496,7 +532,7 @@ func (u *UI) renderDecision(c echo.Context, status int, p page, r round.Round, f
 		if err != nil {
 			return err
 		}
-		d.NoResult, d.Voted, d.Quorum = true, t.Voted, dr.Quorum
+		d.NoResult, d.Voted, d.PanelSize, d.Quorum = true, t.Voted, t.PanelSize, dr.Quorum
 	} else {
 		d.Outcome = buildOutcome(dr, result, nil, names)
 		if result.QuorumWaived != nil {
@@ -685,6 +721,11 @@ func (u *UI) recordDecision(c echo.Context) error {
 	p := u.newPage(c, "")
 	var in decision.Record
 	var ids map[string]string
+	switch c.FormValue("mode") {
+	case "computed", "amended":
+	default:
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "mode must be computed or amended")
+	}
 	if c.FormValue("mode") == "amended" {
 		res, err := u.Decisions.Result(ctx, r.ID)
 		if errors.Is(err, decision.ErrNoResult) {
@@ -775,7 +816,11 @@ func (u *UI) readAmendment(c echo.Context, p *page, r round.Round, res decision.
 		ids[fmt.Sprintf("funded[%d].application_id", len(funded))] = "fund-" + id
 		ids[fmt.Sprintf("funded[%d].amount_minor", len(funded))] = "amount-" + id
 		funded = append(funded, decision.Funding{ApplicationID: a.ID, AmountMinor: amount})
-		total += amount
+		if amount > math.MaxInt64-total {
+			total = math.MaxInt64 // over any budget; the service checks again
+		} else {
+			total += amount
+		}
 	}
 	if len(errs) == 0 && total > r.BudgetMinor {
 		errs = append(errs, fieldErr{ID: "amend-apps", Message: fmt.Sprintf("Together the amounts come to %s, more than the round's budget of %s",
@@ -876,14 +921,17 @@ func (u *UI) finaliseDecision(c echo.Context) error {
 // appDecisionView is the final decision on one application, for its
 // applicant, the fund's stewards and its panel.
 type appDecisionView struct {
-	RoundID         int64
-	Funded          bool
-	Amount          string
-	Requested       string
-	Rationale       []string
-	Feedback        []string
-	Explanation     string
+	RoundID     int64
+	Funded      bool
+	Amount      string
+	Requested   string
+	Rationale   []string
+	Feedback    []string
+	Explanation string
+	// Amended: the panel's decision on this application differs from what
+	// the rule computed (RuleFunded says what the rule did).
 	Amended         bool
+	RuleFunded      bool
 	AmendmentReason []string
 	Grant           *grantView
 }
@@ -926,7 +974,7 @@ func (u *UI) applicationDecision(c echo.Context, appID, roundID int64, currency 
 			continue
 		}
 		v = &appDecisionView{RoundID: roundID, Funded: a.Funded, Requested: money.Format(a.RequestedMinor, currency),
-			Rationale: applicationParagraphs(a.Rationale), Feedback: applicationParagraphs(a.Feedback), Amended: d.Amended}
+			Rationale: applicationParagraphs(a.Rationale), Feedback: applicationParagraphs(a.Feedback)}
 		if a.Funded && a.AmountMinor != nil {
 			v.Amount = money.Format(*a.AmountMinor, currency)
 		}
@@ -941,6 +989,9 @@ func (u *UI) applicationDecision(c echo.Context, appID, roundID int64, currency 
 	if err == nil {
 		if e, ok := res.Explanation(appID); ok {
 			v.Explanation = sentence(e.Reason)
+			v.RuleFunded = e.Funded
+			final := d.Applications[slices.IndexFunc(d.Applications, func(a decision.Application) bool { return a.ApplicationID == appID })]
+			v.Amended = d.Amended && (e.Funded != final.Funded || (final.AmountMinor != nil && *final.AmountMinor != e.AmountMinor))
 		}
 	} else if !errors.Is(err, decision.ErrNoResult) {
 		return nil, err

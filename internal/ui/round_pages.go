@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/humblehq/humble/internal/authz"
+	"github.com/humblehq/humble/internal/ballot"
 	"github.com/humblehq/humble/internal/fault"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/httpapi"
@@ -332,18 +333,19 @@ func sentence(s string) string {
 
 // roundSummary is a round in plain words.
 type roundSummary struct {
-	State, Budget, Method, Rule, TieBreak, Ballots, Quorum string
+	State, StatePhrase, Budget, Method, Rule, TieBreak, Ballots, Quorum string
 }
 
 func summarise(r round.Round) roundSummary {
 	s := roundSummary{
-		State:    round.StateNames[r.State],
-		Budget:   money.Format(r.BudgetMinor, r.Currency),
-		Method:   round.MethodInWords(r.Method, r.MethodParams),
-		Rule:     round.RuleName(r.Rule),
-		TieBreak: "When two applications have exactly the same support, " + round.TieBreakNames[r.TieBreak] + ".",
-		Ballots:  "Open: each ballot can be seen once the results are published.",
-		Quorum:   "No minimum number of ballots.",
+		State:       round.StateNames[r.State],
+		StatePhrase: round.StatePhrases[r.State],
+		Budget:      money.Format(r.BudgetMinor, r.Currency),
+		Method:      round.MethodInWords(r.Method, r.MethodParams),
+		Rule:        round.RuleName(r.Rule),
+		TieBreak:    "When two applications have exactly the same support, " + round.TieBreakNames[r.TieBreak] + ".",
+		Ballots:     "Open: once the decision is final, each ballot is published on the results page with who cast it.",
+		Quorum:      "No minimum number of ballots.",
 	}
 	if r.SecretBallot {
 		s.Ballots = "Secret: nobody but the member who cast a ballot ever sees it."
@@ -406,6 +408,11 @@ type roundPageData struct {
 	// Decision links to the decision page (voting closed, for those who
 	// may read it before it is final); Results to the results (decided).
 	Decision, Results bool
+	// Turnout is how many have voted, for those who may see it while the
+	// round is voting (stewards and the chair): counts, never who.
+	Turnout   *ballot.Turnout
+	Quorum    int
+	QuorumMet bool
 }
 
 type roundStep struct {
@@ -425,6 +432,13 @@ func (u *UI) renderRoundPage(c echo.Context, status int, p page, r round.Round, 
 	d.Decision = (r.State == round.Closed || r.State == round.Decided) &&
 		u.Authz.Allowed(actor, "read_unpublished", httpapi.DecisionResource(r.FundID))
 	d.Results = r.State == round.Decided
+	if r.State == round.Voting && u.Authz.Allowed(actor, "read_turnout", httpapi.BallotResource(r.FundID, 0)) {
+		t, err := u.Ballots.Turnout(c.Request().Context(), r.ID)
+		if err != nil {
+			return err
+		}
+		d.Turnout, d.Quorum, d.QuorumMet = &t, r.Quorum, t.Voted >= int64(r.Quorum)
+	}
 	reached := true
 	for _, s := range round.States {
 		d.Steps = append(d.Steps, roundStep{Name: round.StateNames[s], Current: s == r.State, Done: reached && s != r.State})
@@ -455,7 +469,7 @@ func (u *UI) roundPage(c echo.Context) error {
 	}
 	p := u.newPage(c, "")
 	if c.QueryParam("moved") != "" {
-		p.Notice = "The round is now in " + round.StateNames[r.State] + "."
+		p.Notice = "The round " + round.StatePhrases[r.State] + "."
 	} else if c.QueryParam("saved") != "" {
 		p.Notice = "Your changes are saved."
 	}

@@ -115,7 +115,17 @@ func fieldPath(fe validator.FieldError) string {
 func message(fe validator.FieldError) string {
 	switch fe.Tag() {
 	case "required", "notblank":
+		switch fe.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			return "is required and must be more than 0"
+		}
 		return "is required"
+	case "datetime":
+		layout := fe.Param()
+		if layout == "2006-01-02" {
+			return "must be a date written as year-month-day, like 2027-04-01"
+		}
+		return "must be a date and time written like " + layout
 	case "email":
 		return "must be an email address, like name@example.org"
 	case "max":
