@@ -14,6 +14,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/humblehq/humble/internal/account"
+	"github.com/humblehq/humble/internal/agreement"
 	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/authz"
 	"github.com/humblehq/humble/internal/ballot"
@@ -43,6 +45,8 @@ type Services struct {
 	Panels       *panel.Service
 	Ballots      *ballot.Service
 	Decisions    *decision.Service
+	Agreements   *agreement.Service
+	Accounts     *account.Service
 }
 
 // NewServices wires the domain services on db (already migrated).
@@ -68,6 +72,8 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger, db *g
 		Panels:       panel.NewService(db, fundRoles{az}),
 		Ballots:      ballot.NewService(db),
 		Decisions:    decision.NewService(db, fundRoles{az}),
+		Agreements:   agreement.NewService(db),
+		Accounts:     account.NewService(db),
 	}
 	// Closing voting computes the result, in the same transaction.
 	s.Rounds.OnClose(s.Decisions.OnClose)

@@ -13,6 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"github.com/humblehq/humble/internal/account"
+	"github.com/humblehq/humble/internal/agreement"
 	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/authz"
 	"github.com/humblehq/humble/internal/ballot"
@@ -40,6 +42,8 @@ type API struct {
 	Panels       *panel.Service
 	Ballots      *ballot.Service
 	Decisions    *decision.Service
+	Agreements   *agreement.Service
+	Accounts     *account.Service
 }
 
 // Register adds every API route to e. Each route must also be described in
@@ -64,6 +68,8 @@ func (a *API) Register(e *echo.Echo) {
 	a.registerPanels(g)
 	a.registerBallots(g)
 	a.registerDecisions(g)
+	a.registerAgreements(g)
+	a.registerReflections(g)
 }
 
 // pathID reads a positive integer path parameter; anything else is a 404,

@@ -940,6 +940,9 @@ type grantView struct {
 	Amount, Starts, Ends string
 	Details              bool
 	Instalments          []instalmentView
+	// ID and Agreement: a link to the learning agreement, for those who read it.
+	ID        int64
+	Agreement bool
 }
 
 type instalmentView struct {
@@ -1003,6 +1006,7 @@ func (u *UI) applicationDecision(c echo.Context, appID, roundID int64, currency 
 	if ok {
 		gv := &grantView{Amount: money.Format(g.AmountMinor, g.Currency), Starts: longDate(g.StartsOn), Ends: longDate(g.EndsOn),
 			Details: u.Authz.Allowed(httpapi.CurrentPrincipal(c).Actor(), "read_details", httpapi.GrantResource(g.FundID, g.OrganisationID))}
+		gv.ID, gv.Agreement = g.ID, u.Authz.Allowed(httpapi.CurrentPrincipal(c).Actor(), "read", httpapi.AgreementResource(g.FundID, g.OrganisationID))
 		if gv.Details {
 			for _, in := range g.Instalments {
 				iv := instalmentView{Number: in.Number, Due: longDate(in.DueOn), Amount: money.Format(in.AmountMinor, g.Currency)}

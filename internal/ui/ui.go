@@ -16,6 +16,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/humblehq/humble/internal/account"
+	"github.com/humblehq/humble/internal/agreement"
 	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/authz"
 	"github.com/humblehq/humble/internal/ballot"
@@ -47,6 +49,8 @@ type UI struct {
 	Panels       *panel.Service
 	Ballots      *ballot.Service
 	Decisions    *decision.Service
+	Agreements   *agreement.Service
+	Accounts     *account.Service
 
 	pages map[string]*template.Template
 }
@@ -56,6 +60,7 @@ func (u *UI) Load() error {
 	funcs := template.FuncMap{
 		"money":     money.Format,
 		"stageName": func(s string) string { return fund.StageNames[s] },
+		"longDate":  longDate,
 		"roleName":  func(s string) string { return fund.RoleNames[s] },
 		"deref": func(p *string) string {
 			if p == nil {
@@ -113,6 +118,8 @@ func (u *UI) Register(e *echo.Echo) {
 	u.registerPanelPages(e)
 	u.registerBallotPages(e)
 	u.registerDecisionPages(e)
+	u.registerAgreementPages(e)
+	u.registerReflectionPages(e)
 }
 
 func staticHandler(fsys fs.FS) http.Handler {

@@ -1,0 +1,133 @@
+package browsertest_test
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/humblehq/humble/internal/apptest"
+	"github.com/humblehq/humble/internal/authz"
+	bt "github.com/humblehq/humble/internal/browsertest"
+	"github.com/humblehq/humble/internal/org"
+)
+
+// A grantee writes a reflective account of their grant — a section shared
+// with peers, a story about a person with its consent (first refused for
+// want of what the person agreed to) — saves it and submits it. The
+// steward finds it on the fund's learning page and responds; the grantee
+// reads the response on their account. axe finds nothing on any page, on
+// a desktop and on a phone.
+func TestReflectiveAccountJourney(t *testing.T) {
+	env, ctx := start(t)
+	steward, grantee := env.CreateUser(t, "Sam Steward"), env.CreateUser(t, "Gina Grantee")
+	club := env.CreateOrg(t, "Hillside Youth Club", org.Applicant, grantee)
+	funder := env.CreateOrg(t, "Riverside Trust", org.Funder, steward)
+	id := func(sql string, args ...any) int64 {
+		t.Helper()
+		var id int64
+		if err := env.DB.Raw(sql, args...).Scan(&id).Error; err != nil || id == 0 {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return id
+	}
+	fund := id(`INSERT INTO funds (organisation_id, name, purpose_flourishing, purpose_whom, purpose_where, budget_minor,
+		currency, system_scale, status) VALUES (?, 'Riverside Futures', 'belonging', 'young people', 'Riverside', 5000000,
+		'GBP', 'place', 'active') RETURNING id`, funder.ID)
+	round := id(`INSERT INTO rounds (fund_id, name, budget_minor, applications_open_at, applications_close_at, voting_open_at,
+		voting_close_at, method, rule, quorum, tie_break, state) VALUES (?, 'Spring', 150000, now() - interval '200 days',
+		now() - interval '190 days', now() - interval '190 days', now() - interval '180 days', 'approval', 'mes_cost_add1_greedy',
+		1, 'lower_cost', 'review') RETURNING id`, fund)
+	app := id(`INSERT INTO applications (round_id, fund_id, organisation_id, title, explore, with_whom, how_learn, amount_minor)
+		VALUES (?, ?, ?, 'Saturday clubs', 'x', 'y', 'z', 50000) RETURNING id`, round, fund, club.ID)
+	grant := id(`INSERT INTO grants (fund_id, round_id, application_id, organisation_id, title, amount_minor, starts_on, ends_on)
+		VALUES (?, ?, ?, ?, 'Saturday clubs', 50000, current_date - 100, current_date + 265) RETURNING id`, fund, round, app, club.ID)
+	agr := id(`INSERT INTO agreements (grant_id, fund_id, organisation_id) VALUES (?, ?, ?) RETURNING id`, grant, fund, club.ID)
+	id(`INSERT INTO agreement_versions (agreement_id, number, status, content, content_hash, signed_at)
+		VALUES (?, 1, 'signed', '{"reflection":{"mode":"written","every_months":3}}', repeat('c', 64), now()) RETURNING id`, agr)
+	env.Grant(t, steward, authz.Steward, authz.FundDomain(fund))
+	env.Grant(t, grantee, authz.Grantee, authz.FundDomain(fund))
+
+	// The grantee starts an account from their grant's accounts page.
+	wantStatus(t, "grantee signs in", signIn(t, ctx, env, grantee.Email, apptest.Password), http.StatusOK)
+	grantPath := fmt.Sprintf("/grants/%d/accounts", grant)
+	wantStatus(t, "GET "+grantPath, bt.Navigate(t, ctx, env.URL+grantPath), http.StatusOK)
+	wantText(t, ctx, "h1", "Reflective accounts: Saturday clubs")
+	if got := bt.Text(t, ctx, "section[aria-labelledby=rhythm-title]"); !strings.Contains(got, "an account every 3 months") {
+		t.Errorf("the rhythm: %q", got)
+	}
+	bt.CheckA11y(t, ctx, "grant accounts")
+	wantStatus(t, "start an account", bt.ClickButton(t, ctx, "Start writing an account"), http.StatusOK)
+	m := regexp.MustCompile(`/accounts/(\d+)/edit$`).FindStringSubmatch(bt.Location(t, ctx))
+	if m == nil {
+		t.Fatalf("the browser is at %s, want an account's writing page", bt.Location(t, ctx))
+	}
+	accountPath := "/accounts/" + m[1]
+	wantText(t, ctx, "h1", "Your reflective account")
+	bt.CheckA11y(t, ctx, "account writing page")
+	bt.Screenshot(t, ctx, "account-writing")
+
+	bt.Fill(t, ctx, "What you tried", "Saturday cooking clubs, led by the young people themselves.")
+	clickLabel(t, ctx, "visibility-what_we_tried-peers")
+	bt.Fill(t, ctx, "What happened", "Twelve came to the first club; twenty by the fourth.")
+	bt.Fill(t, ctx, "What did not go as hoped", "The first menu was ours, not theirs, and nobody ate it.")
+	bt.Fill(t, ctx, "The story", "Amira, who had never cooked, ran the fourth club on her own.")
+	clickLabel(t, ctx, "story-1-naming-first_name")
+	wantStatus(t, "save without consent purposes", bt.ClickButton(t, ctx, "Save draft"), http.StatusUnprocessableEntity)
+	checkErrorSummary(t, ctx, map[string]string{"story-1-purposes": "Story 1: what the person agreed to is required."})
+	if got := bt.FieldValue(t, ctx, "What you tried"); got != "Saturday cooking clubs, led by the young people themselves." {
+		t.Errorf("the section lost its words after the error: %q", got)
+	}
+	bt.CheckA11y(t, ctx, "account writing page (consent missing)")
+	clickLabel(t, ctx, "story-1-purposes-learning_within_fund")
+	clickLabel(t, ctx, "story-1-purposes-reports")
+	wantStatus(t, "save the draft", bt.ClickButton(t, ctx, "Save draft"), http.StatusOK)
+	wantPath(t, ctx, env, accountPath+"/edit?notice=saved")
+	wantText(t, ctx, ".notice[role=status]", "Your draft is saved. Only your organisation can see it until you submit it.")
+	if !bt.Eval[bool](t, ctx, `document.getElementById('story-1-purposes-reports').checked && document.getElementById('visibility-what_we_tried-peers').checked`) {
+		t.Error("the saved draft lost the story's consent or the section's visibility")
+	}
+	wantStatus(t, "submit", bt.ClickButton(t, ctx, "Submit the account"), http.StatusOK)
+	wantPath(t, ctx, env, accountPath+"?notice=submitted")
+	main := bt.Text(t, ctx, "main")
+	for _, want := range []string{"Amira, who had never cooked", "Who can read this: Also other grantees and the panel of this fund.",
+		"Consent: By their first name; for Learning within this fund", "The fund will respond by"} {
+		if !strings.Contains(main, want) {
+			t.Errorf("the submitted account lacks %q", want)
+		}
+	}
+	if bt.Count(t, ctx, "a[href$='/edit']") != 0 {
+		t.Error("a submitted account still offers to edit it")
+	}
+	bt.CheckA11y(t, ctx, "account (submitted)")
+	bt.Screenshot(t, ctx, "account-submitted")
+
+	// The steward finds it on the learning page and responds.
+	stew := freshBrowser(t, ctx)
+	wantStatus(t, "steward signs in", signIn(t, stew, env, steward.Email, apptest.Password), http.StatusOK)
+	learning := fmt.Sprintf("/funds/%d/learning", fund)
+	wantStatus(t, "GET "+learning, bt.Navigate(t, stew, env.URL+learning), http.StatusOK)
+	if got := bt.Text(t, stew, "section[aria-labelledby=responses-title]"); !strings.Contains(got, "Hillside Youth Club") {
+		t.Errorf("the learning page's responses: %q", got)
+	}
+	bt.CheckA11y(t, stew, "fund learning page")
+	bt.Screenshot(t, stew, "fund-learning")
+	wantStatus(t, "GET the response page", bt.Navigate(t, stew, env.URL+accountPath+"/response"), http.StatusOK)
+	wantText(t, stew, "h1", "The fund's response")
+	bt.CheckA11y(t, stew, "response page")
+	bt.Fill(t, stew, "Your response", "Thank you. Amira's club is exactly what we hoped the fund would make room for.")
+	wantStatus(t, "send the response", bt.ClickButton(t, stew, "Send the response"), http.StatusOK)
+	wantText(t, stew, ".notice[role=status]", "Your response is sent. It cannot be changed.")
+	if bt.Count(t, stew, "a[href$='/edit']") != 0 || bt.Count(t, stew, "form[action$='/edit']") != 0 {
+		t.Error("the steward is offered a way to edit the grantee's account")
+	}
+
+	// The grantee reads it.
+	wantStatus(t, "grantee reloads", bt.Navigate(t, ctx, env.URL+accountPath), http.StatusOK)
+	if got := bt.Text(t, ctx, "section[aria-labelledby=response-title]"); !strings.Contains(got, "exactly what we hoped") {
+		t.Errorf("the grantee's view of the response: %q", got)
+	}
+	bt.CheckA11y(t, ctx, "account (responded)")
+	bt.Screenshot(t, ctx, "account-responded")
+}
