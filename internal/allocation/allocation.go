@@ -12,12 +12,17 @@
 package allocation
 
 import (
+	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Project is something that can be funded.
@@ -155,8 +160,7 @@ type Outcome struct {
 	// Projects explains every project, in the instance's order.
 	Projects []Explanation `json:"projects"`
 
-	total           *big.Rat
-	explainUnfunded func() // MES: fills the reasons of unfunded projects
+	total *big.Rat
 }
 
 // Total returns the exact total cost.
@@ -248,10 +252,6 @@ func RunRule(inst Instance, r Rule) (*Outcome, error) {
 		} else {
 			o = pr.mesAdd(r.Increment)
 		}
-		if o.explainUnfunded != nil {
-			o.explainUnfunded()
-			o.explainUnfunded = nil
-		}
 		if r.Complete {
 			var costPr *profile
 			if r.Sat == SatCost {
@@ -286,11 +286,32 @@ type profile struct {
 	nsupp    []int64    // number of supporting voters
 	totalSat []*big.Rat // Σ utilities
 	maxNu    int
+	// the projects and utility indices of group g, at [gstart[g],
+	// gstart[g+1]) in gproj and gutil
+	gproj, gutil, gstart []int32
+	// For Equal Shares (see flatten, done once when first needed): supp
+	// of every project one after the other, p's at [start[p], start[p+1])
+	// in flatG (group | multiplicity<<32) and flatU (utility index; nil
+	// when every project has a single utility); and overlap.
+	flatOnce sync.Once
+	flatG    []uint64
+	flatU    []int32
+	start    []int32
+	// costDen is the lcm of the costs' denominators, maxCost the largest.
+	costDen big.Int
+	maxCost *big.Rat
+	// per project: the number of supporters of each utility, and (set by
+	// flatten) the other projects sharing a supporter with it
+	ucount  [][]int64
+	overlap [][]int32
 }
 
 type supporter struct{ g, u int32 }
 
 func newProfile(inst Instance, sat Sat) (*profile, error) {
+	if int64(len(inst.Ballots)) > math.MaxInt32 {
+		return nil, fmt.Errorf("%d ballots: at most %d are supported", len(inst.Ballots), math.MaxInt32)
+	}
 	pr := &profile{sat: sat, budget: new(big.Rat).Set(inst.Budget), n: int64(len(inst.Ballots)), byID: map[string]int{}}
 	for i, p := range inst.Projects {
 		if _, dup := pr.byID[p.ID]; dup {
@@ -322,15 +343,21 @@ func newProfile(inst Instance, sat Sat) (*profile, error) {
 		p int
 		u *big.Rat
 	}
-	var sb strings.Builder
+	var key []byte
 	var items []entry
+	// the projects of group g: gproj[gstart[g]:gstart[g+1]]
+	gproj, gstart := []int32{}, []int32{0}
+	var gutil []int32 // with the utility indices
+	// seen[p] = ballot number + 1 if p was listed in the ballot being read,
+	// at items[pos[p]]
+	seen := make([]int32, np)
+	pos := make([]int32, np)
 	for bi, b := range inst.Ballots {
 		if b.Points != nil && len(b.Points) != len(b.Projects) {
 			return nil, fmt.Errorf("ballot %d: %d projects but %d points", bi+1, len(b.Projects), len(b.Points))
 		}
 		// A ballot is a set; with points the last value given counts.
 		items = items[:0]
-		pos := map[int]int{}
 		for j, id := range b.Projects {
 			p, ok := pr.byID[id]
 			if !ok {
@@ -346,33 +373,41 @@ func newProfile(inst Instance, sat Sat) (*profile, error) {
 					return nil, fmt.Errorf("ballot %d: negative points", bi+1)
 				}
 			}
-			if k, dup := pos[p]; dup {
-				items[k].u = u
+			if seen[p] == int32(bi+1) {
+				items[pos[p]].u = u
 				continue
 			}
-			pos[p] = len(items)
+			seen[p], pos[p] = int32(bi+1), int32(len(items))
 			items = append(items, entry{p, u})
 		}
-		sort.Slice(items, func(i, j int) bool { return items[i].p < items[j].p })
-		sb.Reset()
+		if len(items) <= 16 { // usually short, often sorted
+			for i := 1; i < len(items); i++ {
+				for j := i; j > 0 && items[j].p < items[j-1].p; j-- {
+					items[j], items[j-1] = items[j-1], items[j]
+				}
+			}
+		} else {
+			slices.SortFunc(items, func(a, b entry) int { return a.p - b.p })
+		}
+		// The group key: the projects (4 bytes each), with their points.
+		key = key[:0]
 		for _, it := range items {
 			if sat == SatPoints && it.u.Sign() == 0 {
 				continue
 			}
-			sb.WriteString(strconv.Itoa(it.p))
+			key = binary.LittleEndian.AppendUint32(key, uint32(it.p))
 			if sat == SatPoints {
-				sb.WriteByte(':')
-				sb.WriteString(it.u.RatString())
+				r := it.u.RatString()
+				key = binary.LittleEndian.AppendUint32(key, uint32(len(r)))
+				key = append(key, r...)
 			}
-			sb.WriteByte(',')
 		}
-		k := sb.String()
-		if g, ok := groups[k]; ok {
+		if g, ok := groups[string(key)]; ok {
 			pr.mult[g]++
 			continue
 		}
 		g := int32(len(pr.mult))
-		groups[k] = g
+		groups[string(key)] = g
 		pr.mult = append(pr.mult, 1)
 		for _, it := range items {
 			var ui int32
@@ -389,7 +424,10 @@ func newProfile(inst Instance, sat Sat) (*profile, error) {
 				}
 			}
 			pr.supp[it.p] = append(pr.supp[it.p], supporter{g, ui})
+			gproj = append(gproj, int32(it.p))
+			gutil = append(gutil, ui)
 		}
+		gstart = append(gstart, int32(len(gproj)))
 	}
 	pr.nsupp = make([]int64, np)
 	pr.totalSat = make([]*big.Rat, np)
@@ -406,8 +444,132 @@ func newProfile(inst Instance, sat Sat) (*profile, error) {
 			t.Add(t, mulInt(pr.uvals[p][u], c))
 		}
 		pr.totalSat[p] = t
+		pr.ucount = append(pr.ucount, perU)
+	}
+	pr.gproj, pr.gutil, pr.gstart = gproj, gutil, gstart
+	pr.costDen.SetInt64(1)
+	pr.maxCost = new(big.Rat)
+	var g big.Int
+	for p := range np {
+		if pr.costs[p].Cmp(pr.maxCost) > 0 {
+			pr.maxCost.Set(pr.costs[p])
+		}
+		q := pr.costs[p].Denom()
+		g.GCD(nil, nil, &pr.costDen, q)
+		pr.costDen.Mul(&pr.costDen, g.Quo(q, &g))
 	}
 	return pr, nil
+}
+
+// flatten fills flatG, flatU and start. Equal Shares reads the budgets of
+// a project's supporters one after the other: the groups are numbered for
+// it (localityOrder), and each list is in that order.
+func (pr *profile) flatten() {
+	np := len(pr.ids)
+	gproj, gutil, gstart := pr.gproj, pr.gutil, pr.gstart
+	pr.findOverlaps(gproj, gstart)
+	pr.start = make([]int32, np+1)
+	for p := range np {
+		pr.start[p+1] = pr.start[p] + int32(len(pr.supp[p]))
+	}
+	pr.flatG = make([]uint64, pr.start[np])
+	if pr.maxNu > 1 {
+		pr.flatU = make([]int32, pr.start[np])
+	}
+	pos := slices.Clone(pr.start[:np])
+	for ng, g := range pr.localityOrder(gproj, gstart) {
+		w := uint64(ng) | uint64(pr.mult[g])<<32
+		for i := gstart[g]; i < gstart[g+1]; i++ {
+			p := gproj[i]
+			pr.flatG[pos[p]] = w
+			if pr.flatU != nil {
+				pr.flatU[pos[p]] = gutil[i]
+			}
+			pos[p]++
+		}
+	}
+}
+
+// localityOrder orders the groups so that the supporters of a project are
+// close together: by ballot, the projects ranked by decreasing support. It
+// returns the groups in that order.
+func (pr *profile) localityOrder(gproj, gstart []int32) []int32 {
+	np := len(pr.ids)
+	rank := make([]int32, np)
+	byRank := make([]int, np)
+	for p := range byRank {
+		byRank[p] = p
+	}
+	sort.SliceStable(byRank, func(i, j int) bool { return pr.nsupp[byRank[i]] > pr.nsupp[byRank[j]] })
+	for r, p := range byRank {
+		rank[p] = int32(r)
+	}
+	// key: the three best ranks of the ballot, 21 bits each
+	ng := len(gstart) - 1
+	type keyed struct {
+		key uint64
+		g   int32
+	}
+	order := make([]keyed, ng)
+	var top [3]uint64
+	for g := range ng {
+		top = [3]uint64{1<<21 - 1, 1<<21 - 1, 1<<21 - 1}
+		for _, p := range gproj[gstart[g]:gstart[g+1]] {
+			r := uint64(min(rank[p], 1<<21-2))
+			for i := range top {
+				if r < top[i] {
+					top[i], r = r, top[i]
+				}
+			}
+		}
+		order[g] = keyed{top[0]<<42 | top[1]<<21 | top[2], int32(g)}
+	}
+	slices.SortFunc(order, func(a, b keyed) int {
+		if a.key != b.key {
+			return cmp.Compare(a.key, b.key)
+		}
+		return cmp.Compare(a.g, b.g)
+	})
+	groups := make([]int32, ng)
+	for i, k := range order {
+		groups[i] = k.g
+	}
+	return groups
+}
+
+// findOverlaps fills overlap: for every project, the projects sharing at
+// least one supporter (group) with it; group g supports
+// gproj[gstart[g]:gstart[g+1]].
+func (pr *profile) findOverlaps(gproj, gstart []int32) {
+	np := len(pr.ids)
+	words := (np + 63) / 64
+	bits := make([]uint64, np*words)
+	mask := make([]uint64, words)
+	for g := range len(gstart) - 1 {
+		b := gproj[gstart[g]:gstart[g+1]]
+		if len(b) < 2 {
+			continue
+		}
+		clear(mask)
+		for _, p := range b {
+			mask[p/64] |= 1 << (p % 64)
+		}
+		for _, p := range b {
+			row := bits[int(p)*words : int(p+1)*words]
+			for i, w := range mask {
+				row[i] |= w
+			}
+		}
+	}
+	pr.overlap = make([][]int32, np)
+	for p := range np {
+		row := bits[p*words : (p+1)*words]
+		for q := range np {
+			if q != p && row[q/64]&(1<<(q%64)) != 0 {
+				pr.overlap[p] = append(pr.overlap[p], int32(q))
+			}
+		}
+	}
 }
 
 func (pr *profile) initialVoterBudget() *big.Rat {

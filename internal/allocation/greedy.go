@@ -74,10 +74,10 @@ func (pr *profile) greedy(init *Outcome) *Outcome {
 			o.SelectionOrder = append(o.SelectionOrder, pr.ids[p])
 			e.Funded = true
 			e.Stage = "greedy"
-			e.Reason = fmt.Sprintf("reached %s in the greedy order (%s); it cost %s and %s was left",
+			e.Reason = fmt.Sprintf("%s in the greedy order (%s); it cost %s and %s was left",
 				ordinal(rank+1), pr.greedyKey(p), Amount(pr.costs[p]), Amount(new(big.Rat).Add(left, pr.costs[p])))
 		} else {
-			e.Reason = fmt.Sprintf("reached %s in the greedy order (%s): needed %s, %s left",
+			e.Reason = fmt.Sprintf("%s in the greedy order (%s): needed %s, %s left",
 				ordinal(rank+1), pr.greedyKey(p), Amount(pr.costs[p]), Amount(left))
 		}
 		if init != nil && prior != "" {
@@ -90,11 +90,11 @@ func (pr *profile) greedy(init *Outcome) *Outcome {
 func (pr *profile) greedyKey(p int) string {
 	switch pr.sat {
 	case SatCost:
-		return fmt.Sprintf("%d supporters", pr.nsupp[p])
+		return Count(pr.nsupp[p], "supporter", "supporters")
 	case SatCard:
-		return fmt.Sprintf("%d supporters for %s", pr.nsupp[p], Amount(pr.costs[p]))
+		return fmt.Sprintf("%s for %s", Count(pr.nsupp[p], "supporter", "supporters"), Amount(pr.costs[p]))
 	default:
-		return fmt.Sprintf("%s points from %d supporters for %s", Amount(pr.totalSat[p]), pr.nsupp[p], Amount(pr.costs[p]))
+		return fmt.Sprintf("%s points from %s for %s", Amount(pr.totalSat[p]), Count(pr.nsupp[p], "supporter", "supporters"), Amount(pr.costs[p]))
 	}
 }
 
@@ -111,4 +111,12 @@ func ordinal(n int) string {
 		}
 	}
 	return fmt.Sprintf("%d%s", n, suffix)
+}
+
+// Count writes n with the noun that fits it: "1 supporter", "3 supporters".
+func Count(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -101,8 +101,8 @@ func (pr *profile) phragmen() *Outcome {
 				cls[s.g] = nc
 			}
 			e.Load = best.RatString()
-			e.Reason = fmt.Sprintf("chosen in round %d of Phragmén: its %d supporters' load rose to %s, the lowest possible; it cost %s",
-				round, pr.nsupp[win], Amount(best), Amount(pr.costs[win]))
+			e.Reason = fmt.Sprintf("chosen in round %d of Phragmén: the load of its %s rose to %s, the lowest possible; it cost %s",
+				round, Count(pr.nsupp[win], "supporter", "supporters"), Amount(best), Amount(pr.costs[win]))
 		} else {
 			e.Reason = fmt.Sprintf("chosen in round %d of Phragmén although nobody supports it: only unsupported projects were left and all fitted", round)
 		}
