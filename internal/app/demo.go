@@ -10,6 +10,8 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/humblehq/humble/internal/account"
+	"github.com/humblehq/humble/internal/agreement"
 	"github.com/humblehq/humble/internal/application"
 	"github.com/humblehq/humble/internal/ballot"
 	"github.com/humblehq/humble/internal/decision"
@@ -34,8 +36,10 @@ type demoPerson struct {
 
 // SeedDemo fills an empty database with a believable example: an
 // administrator, a funder, two community organisations and their people,
-// and a fund with three rounds — one decided (with its grants), one open
-// for voting and one under panel review. It does nothing if any account
+// and a fund with three rounds — one decided (with its grants, their
+// learning agreements, reflective accounts and the stewards' responses,
+// and the funder's own reflection), one open for voting and one under
+// panel review. It does nothing if any account
 // exists. Everything is written in one transaction: a failure leaves
 // nothing behind.
 func SeedDemo(ctx context.Context, s *Services) error {
@@ -100,13 +104,13 @@ func SeedDemo(ctx context.Context, s *Services) error {
 	}
 	s.Log.Info("demo seeded: sign in as amara@example.org (steward), june@example.org (panel chair, with a ballot "+
 		"still to cast), rosa@example.org or dev@example.org (panel members), tom@example.org or priya@example.org "+
-		"(applicants and grantees), admin@example.org (administrator)", "password", DemoPassword)
+		"(applicants and grantees, with learning agreements and reflective accounts), admin@example.org (administrator)", "password", DemoPassword)
 	return nil
 }
 
 // Demo round names, for the log and the tests.
 const (
-	DemoDecidedRound = "Autumn 2026: first steps"
+	DemoDecidedRound = "Spring 2026: first steps"
 	DemoVotingRound  = "Winter 2026: warm spaces"
 	DemoReviewRound  = "Spring 2027: places to meet"
 )
@@ -191,6 +195,9 @@ func seedDemoFund(ctx context.Context, s *Services, people map[string]user.User,
 	d := demoSeeder{s: s, people: people, orgIDs: orgIDs, fundID: f.ID, now: time.Now().UTC().Truncate(time.Hour)}
 	if err := d.decidedRound(ctx); err != nil {
 		return fmt.Errorf("the decided round: %w", err)
+	}
+	if err := d.learning(ctx); err != nil {
+		return fmt.Errorf("the decided round's learning: %w", err)
 	}
 	if err := d.votingRound(ctx); err != nil {
 		return fmt.Errorf("the voting round: %w", err)
@@ -277,7 +284,7 @@ func (d demoSeeder) decidedRound(ctx context.Context) error {
 	june := d.id("june@example.org")
 	r, err := d.openRound(ctx, round.NewRound{
 		Name: DemoDecidedRound, BudgetMinor: 4_000_000,
-		Windows: round.Windows{ApplicationsOpenAt: d.at(-75), ApplicationsCloseAt: d.at(-45), VotingOpenAt: d.at(-30), VotingCloseAt: d.at(-16)},
+		Windows: round.Windows{ApplicationsOpenAt: d.at(-240), ApplicationsCloseAt: d.at(-210), VotingOpenAt: d.at(-195), VotingCloseAt: d.at(-181)},
 		Method:  round.Approval, Quorum: 3,
 	})
 	if err != nil {
@@ -308,7 +315,7 @@ func (d demoSeeder) decidedRound(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if r, err = d.closeApplications(ctx, r, round.Windows{ApplicationsCloseAt: d.at(-45), VotingOpenAt: d.at(-30), VotingCloseAt: d.at(-16)}); err != nil {
+	if r, err = d.closeApplications(ctx, r, round.Windows{ApplicationsCloseAt: d.at(-210), VotingOpenAt: d.at(-195), VotingCloseAt: d.at(-181)}); err != nil {
 		return err
 	}
 	none := panel.NoConflict
@@ -368,13 +375,21 @@ func (d demoSeeder) decidedRound(ctx context.Context) error {
 			return err
 		}
 	}
-	// Grants start on the first of next month, run a year and are paid
-	// quarterly.
-	y, m, _ := d.now.Date()
-	start := time.Date(y, m+1, 1, 0, 0, 0, 0, time.UTC)
+	// Grants started on the first of the month four months ago (after
+	// voting closed), run a year and are paid quarterly: one period of
+	// reflection has passed and the next is under way.
+	start := d.grantStart()
 	_, err = d.s.Decisions.Finalise(ctx, june, r.ID, decision.Terms{StartsOn: start.Format(time.DateOnly),
 		EndsOn: start.AddDate(1, 0, -1).Format(time.DateOnly), Instalments: 4})
 	return err
+}
+
+// grantStart is the day the decided round's grants began: the first of
+// the month four months before now, so that their first quarter of
+// reflection has ended and the second has begun (and is not overdue).
+func (d demoSeeder) grantStart() time.Time {
+	y, m, _ := d.now.Date()
+	return time.Date(y, m-4, 1, 0, 0, 0, 0, time.UTC)
 }
 
 // votingRound seeds a round open for voting by scores: everyone on the
@@ -502,4 +517,309 @@ func (d demoSeeder) reviewRound(ctx context.Context) error {
 	_, err = d.s.Panels.PostComment(ctx, d.id("rosa@example.org"), apps[0],
 		"I like that the cooks are residents. Could the meals move between blocks so the far towers are not left out?")
 	return err
+}
+
+// Titles of the decided round's grants that the demo's learning is about.
+const (
+	demoKeyHolders = "Evening key-holders for the community room"
+	demoCooking    = "Cooking across languages"
+)
+
+// learning seeds what happened after the decided round: amara and tom
+// co-write and sign a learning agreement for the key-holders' evenings,
+// then renegotiate it (a learning question changes and a learning signal
+// is added) and both sign version 2; amara and priya sign one version for
+// the cooking sessions; tom and priya each submit a reflective account of
+// their first quarter, and amara answers both; and amara publishes the
+// funder's own reflection on its practice.
+func (d demoSeeder) learning(ctx context.Context) error {
+	grants, err := d.s.Decisions.Grants(ctx, d.fundID)
+	if err != nil {
+		return err
+	}
+	byTitle := map[string]int64{}
+	for _, g := range grants {
+		byTitle[g.Title] = g.ID
+	}
+	keys, cooking := byTitle[demoKeyHolders], byTitle[demoCooking]
+	if keys == 0 || cooking == 0 {
+		return errors.New("the decided round's grants are not the ones the demo expects")
+	}
+	start := d.grantStart()
+	date := func(months, days int) string { return start.AddDate(0, months, days).Format(time.DateOnly) }
+
+	// Version 1 of the key-holders' agreement: amara starts it from the
+	// template and writes the funder's parts; tom adds an exploration of
+	// the network's own; both sign.
+	if err := d.agree(ctx, keys, "tom@example.org", d.keyHoldersV1(date(4, 0)),
+		func(c *agreement.Content) {
+			c.Explorations = append(c.Explorations,
+				"One evening a month in the meeting room under Cedar tower, so that people from the far towers need not cross the estate in the dark.")
+		}); err != nil {
+		return fmt.Errorf("the key-holders' agreement: %w", err)
+	}
+	if err := d.agree(ctx, cooking, "priya@example.org", d.cookingV1(date(6, 0)), nil); err != nil {
+		return fmt.Errorf("the cooking agreement: %w", err)
+	}
+
+	// The first quarter's accounts, and amara's answers.
+	if err := d.account(ctx, "tom@example.org", keys, date(0, 0), date(3, -1), tomAccount(date(24, 0)), tomResponse); err != nil {
+		return fmt.Errorf("tom's account: %w", err)
+	}
+	if err := d.account(ctx, "priya@example.org", cooking, date(0, 0), date(3, -1), priyaAccount, priyaResponse); err != nil {
+		return fmt.Errorf("priya's account: %w", err)
+	}
+
+	// What tom's account taught them both goes into version 2.
+	if err := d.renegotiate(ctx, keys, "tom@example.org", func(c *agreement.Content) {
+		c.LearningQuestions[0] = "What would make the evenings possible for young parents, who have hardly come so far, and does a Saturday morning session reach them instead?"
+		c.LearningSignals = append(c.LearningSignals, agreement.Signal{
+			Name:          "Where people meet again",
+			TellsUs:       "Stories the key-holders hear of people from the evenings meeting elsewhere: on the stairs, at the shops, helping each other move a sofa.",
+			DoesNotTellUs: "How often it happens. We only hear the stories people choose to tell, so it shows us that something is happening, not how much of it.",
+			CollectedBy:   "The key-holders, at their meeting every two months; Tom gathers them for the written account",
+			HowOften:      "Every two months",
+		})
+		c.RenegotiateOn = date(10, 0)
+	}); err != nil {
+		return fmt.Errorf("renegotiating the key-holders' agreement: %w", err)
+	}
+
+	// The funder's own reflection, shared with the fund's grantees and
+	// panel.
+	amara := d.id("amara@example.org")
+	m, err := d.s.Accounts.CreateReflection(ctx, amara, d.fundID, account.Contents{
+		PeriodStart: date(0, 0), PeriodEnd: d.now.Format(time.DateOnly), Sections: funderReflection})
+	if err != nil {
+		return fmt.Errorf("the funder's reflection: %w", err)
+	}
+	if _, err := d.s.Accounts.Submit(ctx, amara, m.ID, m.Version); err != nil {
+		return fmt.Errorf("publishing the funder's reflection: %w", err)
+	}
+	return nil
+}
+
+// agree writes and signs version 1 of a grant's agreement, as people
+// would: amara starts it from the template and fills in her parts
+// (write), the grantee adds theirs (add, if any), and both sign the text
+// as it then stands.
+func (d demoSeeder) agree(ctx context.Context, grantID int64, grantee string, write func(*agreement.Content), add func(*agreement.Content)) error {
+	amara := d.id("amara@example.org")
+	a, err := d.s.Agreements.Create(ctx, amara, grantID)
+	if err != nil {
+		return err
+	}
+	c := a.Draft.Content
+	write(&c)
+	ed, err := d.s.Agreements.EditDraft(ctx, amara, grantID, agreement.Edit{Number: a.Draft.Number, Revision: a.Draft.Revision, Content: c})
+	if err != nil {
+		return err
+	}
+	if add != nil {
+		c = ed.Content
+		add(&c)
+		if ed, err = d.s.Agreements.EditDraft(ctx, d.id(grantee), grantID,
+			agreement.Edit{Number: ed.Number, Revision: ed.Revision, Content: c}); err != nil {
+			return err
+		}
+	}
+	return d.signBoth(ctx, grantID, grantee, ed.Version)
+}
+
+// renegotiate starts the next version of a grant's agreement (the grantee
+// asks for it), amara writes the change they agreed, and both sign.
+func (d demoSeeder) renegotiate(ctx context.Context, grantID int64, grantee string, change func(*agreement.Content)) error {
+	v, err := d.s.Agreements.Renegotiate(ctx, d.id(grantee), grantID)
+	if err != nil {
+		return err
+	}
+	c := v.Content
+	change(&c)
+	ed, err := d.s.Agreements.EditDraft(ctx, d.id("amara@example.org"), grantID,
+		agreement.Edit{Number: v.Number, Revision: v.Revision, Content: c})
+	if err != nil {
+		return err
+	}
+	return d.signBoth(ctx, grantID, grantee, ed.Version)
+}
+
+func (d demoSeeder) signBoth(ctx context.Context, grantID int64, grantee string, v agreement.Version) error {
+	in := agreement.Signing{Number: v.Number, Revision: v.Revision}
+	if _, err := d.s.Agreements.Sign(ctx, d.id("amara@example.org"), grantID, agreement.Funder, in); err != nil {
+		return err
+	}
+	signed, err := d.s.Agreements.Sign(ctx, d.id(grantee), grantID, agreement.Grantee, in)
+	if err != nil {
+		return err
+	}
+	if signed.Status != agreement.Signed {
+		return fmt.Errorf("version %d of the agreement is %s after both sides signed", signed.Number, signed.Status)
+	}
+	return nil
+}
+
+// account writes a grantee's account of a period, submits it, and amara
+// responds.
+func (d demoSeeder) account(ctx context.Context, email string, grantID int64, from, to string, c account.Contents, response string) error {
+	c.PeriodStart, c.PeriodEnd = from, to
+	m, err := d.s.Accounts.Create(ctx, d.id(email), grantID, account.NewAccount{Mode: account.Written, Contents: c})
+	if err != nil {
+		return err
+	}
+	if _, err := d.s.Accounts.Submit(ctx, d.id(email), m.ID, m.Version); err != nil {
+		return err
+	}
+	_, err = d.s.Accounts.Respond(ctx, d.id("amara@example.org"), m.ID, account.ResponseInput{Body: response})
+	return err
+}
+
+// keyHoldersV1 is amara's part of version 1 of the key-holders'
+// agreement; the template has already given the money as granted.
+func (d demoSeeder) keyHoldersV1(renegotiateOn string) func(*agreement.Content) {
+	return func(c *agreement.Content) {
+		c.SharedPurpose = "Neighbours on the Eastfield estate who work odd hours, look after small children or have just moved in hardly ever cross paths. " +
+			"Together we want to find out whether a community room that residents open themselves, in the evenings, can become a place where they meet, and keep meeting."
+		c.WhyWeFundedYou = "Because you hand the keys, and the choice of what the evenings are for, to residents themselves: that is the heart of this fund. " +
+			"The panel trusted that the people who live on the estate know best who is missing from its shared life, and loved that you want to learn about who does not come as well as who does."
+		c.LearningQuestions = []string{
+			"Who comes to the evenings, who that we hoped for does not, and why?",
+			"What do key-holders need to feel the room is theirs to run, rather than a job they do for someone else?",
+			"Do people who meet in the evenings see each other anywhere else on the estate?",
+		}
+		c.Explorations = []string{
+			"Opening the community room on Tuesday and Thursday evenings, six till nine, with twelve resident key-holders taking turns.",
+			"Letting each evening's key-holders decide what it is for: a games night, a repair table, homework help, or simply the kettle on.",
+		}
+		c.Reflection = agreement.Reflection{Mode: agreement.Written, EveryMonths: 3,
+			Note: "A short written account every three months, in whatever words suit you. The key-holders' log is there to draw on, not to copy out."}
+		c.LearningSignals = []agreement.Signal{{
+			Name:          "Who comes through the door",
+			TellsUs:       "Roughly how many people come each evening, and whether they are new faces or regulars.",
+			DoesNotTellUs: "Whether anyone felt welcome or made a friend. A full room can still be a lonely one, and a quiet evening can matter a great deal to the two people in it.",
+			CollectedBy:   "The key-holders on duty, in the log book by the door",
+			HowOften:      "Every evening the room is open",
+		}}
+		c.FunderCommitments.Flexibility = "If the evenings want to become something else (other nights, another room, another purpose), change them and tell us why. " +
+			"Moving money between the lines of your budget needs nobody's permission."
+		c.FunderCommitments.SupportBeyondMoney = "First-aid training for every key-holder, an introduction to the council's estate team about the room's heating and opening hours, " +
+			"and a place at the fund's gathering of grantees each season."
+		c.FunderCommitments.ResponseDays = 21
+		c.ConsentTerms = "A story about a person is shared only with their consent, for the purposes they agree to, and named only as they wish. " +
+			"If they change their mind it comes down at once, everywhere. The key-holders' log stays with the network: we read only what you choose to write."
+		c.RenegotiateOn = renegotiateOn
+	}
+}
+
+// cookingV1 is amara's part of the cooking sessions' agreement, which
+// priya signs as it stands.
+func (d demoSeeder) cookingV1(renegotiateOn string) func(*agreement.Content) {
+	return func(c *agreement.Content) {
+		c.SharedPurpose = "Families new to Eastfield and neighbours who have lived here for years often share a landing but not a language. " +
+			"We want to learn whether cooking a dish from home together gives them a way to start talking, and to keep talking after the meal."
+		c.WhyWeFundedYou = "Because it starts from what people already bring, their cooking, rather than from what they lack, " +
+			"and because its way of learning, the shared recipe book, is part of the cooking itself and not a form filled in afterwards."
+		c.LearningQuestions = []string{
+			"What do cooks and guests learn from each other, in their own words?",
+			"What happens for people who come once and do not come back?",
+			"Do the conversations that start in the kitchen carry on outside it?",
+		}
+		c.Explorations = []string{
+			"A cooking session every other Saturday, each led by a different home cook, with two community interpreters on hand.",
+			"A shared recipe book in which every cook and guest adds a line about what they learned from each other.",
+		}
+		c.Reflection = agreement.Reflection{Mode: agreement.Written, EveryMonths: 3,
+			Note: "A short written account each season, after we have read the recipe book aloud together."}
+		c.LearningSignals = []agreement.Signal{{
+			Name:          "Lines in the recipe book",
+			TellsUs:       "What cooks and guests say they learned from each other, in their own words and languages.",
+			DoesNotTellUs: "What people who do not write, or did not enjoy themselves, thought. Silence in the book is not the same as nothing happening.",
+			CollectedBy:   "Cooks and guests after each session; our volunteers translate",
+			HowOften:      "Every session, read together each season",
+		}}
+		c.FunderCommitments.Flexibility = "Cook more often or less, change the day, change the dishes: it is your project. Tell us what you changed and what made you change it."
+		c.FunderCommitments.SupportBeyondMoney = "Paying for the interpreters' training, and an introduction to the council's food safety team so that the kitchen paperwork is not a worry."
+		c.FunderCommitments.ResponseDays = 21
+		c.ConsentTerms = "Recipes and photographs are credited only as each cook wishes. A story about a person is shared only with their consent, " +
+			"for the purposes they agree to, and comes down at once if they change their mind."
+		c.RenegotiateOn = renegotiateOn
+	}
+}
+
+// tomAccount is the key-holders' account of their first quarter. Its
+// sections are shared differently, and it tells one story about a person,
+// with her consent (until consentUntil).
+func tomAccount(consentUntil string) account.Contents {
+	return account.Contents{
+		Sections: map[string]account.SectionInput{
+			"context_changed": {Visibility: account.Peers,
+				Body: "The lift in Birch tower was out for five weeks of the quarter, so several older neighbours could not get down to the room at all. The housing office also moved its surgery to Thursday afternoons, which brought a few people into the room who had come for that."},
+			"what_we_tried": {Visibility: account.Public,
+				Body: "We opened the community room on Tuesday and Thursday evenings, six till nine: twenty-four evenings in all. Eleven key-holders took turns, two at a time. Tuesdays became a games night almost by themselves; on Thursdays we tried a repair table, then homework help, and settled on both."},
+			"what_happened": {Visibility: account.Peers,
+				Body: "Between eight and twenty-five people came each evening. Shift workers came more than we expected: people finishing at six told us it was the first time they had sat down with neighbours in years. A Polish and a Somali family now swap childminding on Thursdays."},
+			"not_as_hoped": {Visibility: account.FunderAndPartner,
+				Body: "Hardly any young parents came. Six o'clock is tea, bath and bed, and we should have asked them before choosing the hours. Two key-holders dropped out in the third month; one told us she felt she was running a club for other people rather than sharing a room."},
+			"what_we_learnt": {Visibility: account.Public,
+				Body: "Residents will look after a space if it is properly theirs. The evenings worked best when the key-holders decided what they were for on the night, and worst when we tried to plan a programme for them."},
+			"what_we_will_change": {Visibility: account.Peers,
+				Body: "From this quarter we are trying a Saturday morning for parents and small children, with the same key-holder arrangement. We would like to change our first learning question so that it asks about young parents directly."},
+			"what_we_need": {Visibility: account.FunderAndPartner,
+				Body: "The room's heating is on a council timer that turns off at eight. An introduction to whoever can change it would help more than any money."},
+			"signal_readings": {Visibility: account.FunderAndPartner,
+				Body: "The log shows about a third new faces each evening in the first month, and fewer by the third. We read that as the evenings settling into regulars, which is lovely and also a warning: a room of regulars can start to feel closed to newcomers. The log cannot tell us whether anyone left lonelier than they came."},
+		},
+		Stories: &[]account.StoryInput{{
+			Body:     "Mariam works nights at the hospital and had lived in Ash tower for four years without knowing her neighbours' names. She came on a Tuesday because the light was on. She now holds a key herself, and says the room is the first place on the estate where she has been asked for her opinion.",
+			Purposes: []string{account.ForLearning, account.ForReports}, Naming: "first_name", ExpiresOn: consentUntil,
+		}},
+	}
+}
+
+// priyaAccount is Shared Tables' account of its first quarter.
+var priyaAccount = account.Contents{
+	Sections: map[string]account.SectionInput{
+		"context_changed": {Visibility: account.FunderAndPartner,
+			Body: "Eleven families arrived on the estate this quarter, most of them housed in a hurry after a hotel closed. Several did not know how long they would stay, which changed how much they wanted to put down roots."},
+		"what_we_tried": {Visibility: account.Public,
+			Body: "Six cooking sessions, each led by a different home cook: Eritrean, Bangladeshi, Scottish, Syrian, Jamaican and Polish dishes. Two interpreters came to each, and everyone wrote or drew a line in the recipe book before they went home."},
+		"what_happened": {Visibility: account.Peers,
+			Body: "The kitchen is loud and crowded and people laugh a lot. Conversations started over technique (how thin, how long, how much salt) long before anyone tried to talk about anything else. Two of the cooks now meet to shop together at the Saturday market."},
+		"not_as_hoped": {Visibility: account.Peers,
+			Body: "About half of the people who came once did not come back. When we asked, some said the room was too crowded and too loud; others had simply been moved to other housing. We had not thought about how unsettled people's lives are."},
+		"what_we_learnt": {Visibility: account.Public,
+			Body: "Cooking gives people something to do with their hands while they work out whether to trust each other. The interpreters matter most at the start and the end of a session, and much less in the middle."},
+		"what_we_will_change": {Visibility: account.Peers,
+			Body: "Smaller sessions, with at most ten people, and a quieter corner for anyone who wants to talk rather than cook."},
+		"what_we_need": {Visibility: account.FunderAndPartner,
+			Body: "Advice on how to keep in touch, kindly and without pressure, with families who are moved away from the estate."},
+		"signal_readings": {Visibility: account.FunderAndPartner,
+			Body: "The recipe book has ninety-three lines in eight languages. Most are about food; about a third mention a person by name. It does not tell us anything about the people who left without writing, and we want to find out more about them."},
+	},
+}
+
+// The stewards' answers to the two accounts.
+const (
+	tomResponse = "Thank you, Tom, and thank the key-holders from all of us. Your honesty about young parents is exactly the kind of learning this fund is for, and we would be glad to change the first learning question with you. " +
+		"I have written to the council's estate team about the heating timer and copied you in. Mariam's story moved the whole steward team: please thank her for letting us read it."
+	priyaResponse = "Thank you, Priya. What you noticed about people being moved on is something we had not understood either, and it matters for the whole fund, not only for Shared Tables. " +
+		"We will bring it to the next gathering of grantees. Smaller sessions sound right; if they need a little more money for another kitchen slot, ask us."
+)
+
+// funderReflection is amara's reflection on the fund's own practice, for
+// the fund's grantees and panel to read.
+var funderReflection = map[string]account.SectionInput{
+	"context_changed": {Visibility: account.Peers,
+		Body: "This was our first round, decided by a panel of residents. We came to it after twelve listening sessions on the estate, and we were still learning how to hand decisions over rather than only ask for views."},
+	"what_we_tried": {Visibility: account.Peers,
+		Body: "We kept applications short, let the panel decide, and wrote a learning agreement with each grantee in place of grant conditions. We promised to answer every account within twenty-one days."},
+	"not_as_hoped": {Visibility: account.Peers,
+		Body: "We were slow. The grants began four months ago, but it took us until now to sit down with each group and write its learning agreement, so grantees started their work without knowing what we hoped to learn together. That was our delay, not theirs."},
+	"what_we_learnt": {Visibility: account.Peers,
+		Body: "A blank agreement is daunting. Starting from the words of the application made the conversation easier, and the grantees' own additions were often the best parts. We also learnt that our template asked for a reflection every six months, which was too long for a first year."},
+	"what_we_will_change": {Visibility: account.Peers,
+		Body: "We will write each agreement in the first fortnight of a grant, in person, and suggest reflecting every three months in the first year. We will pass on what grantees ask of the council within a week."},
+	"what_we_need": {Visibility: account.Peers,
+		Body: "From grantees: tell us when we are getting in the way. From the panel: help us see which of our habits come from old funding practice rather than from the fund's principles."},
+	"signal_readings": {Visibility: account.Peers,
+		Body: "We answered both accounts this quarter well within our twenty-one days. That tells us we kept our word on time; it does not tell us whether our answers were of any use. For that we will ask you, at the next gathering."},
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/humblehq/humble/internal/account"
+	"github.com/humblehq/humble/internal/agreement"
 	"github.com/humblehq/humble/internal/app"
 	"github.com/humblehq/humble/internal/apptest"
 	"github.com/humblehq/humble/internal/ballot"
@@ -116,6 +118,8 @@ func TestDemo(t *testing.T) {
 		}
 	}
 
+	demoLearning(t, env, grants.Items)
+
 	// The voting round: two of three have voted; june has declared and
 	// not voted, and her ballot meets the quorum.
 	juneToken := env.Token(t, june)
@@ -168,6 +172,191 @@ func TestDemo(t *testing.T) {
 	}
 	if again, _, _ := env.Svc.Rounds.List(ctx, 1, true, 0, 10); len(again) != 3 {
 		t.Errorf("after seeding twice the fund has %d rounds", len(again))
+	}
+}
+
+// demoLearning checks what the demo seeds after the decided round: a
+// learning agreement signed twice, one signed once, two submitted
+// accounts answered by the stewards, and the funder's reflection, each
+// read as its readers may.
+func demoLearning(t *testing.T, env *apptest.Env, grants []decision.Grant) {
+	t.Helper()
+	ctx := t.Context()
+	token := func(email string) string {
+		u, err := env.Svc.Users.ByEmail(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env.Token(t, u)
+	}
+	amara, tom, priya, june := token("amara@example.org"), token("tom@example.org"), token("priya@example.org"), token("june@example.org")
+	byTitle := map[string]int64{}
+	for _, g := range grants {
+		byTitle[g.Title] = g.ID
+	}
+	keys, cooking := byTitle["Evening key-holders for the community room"], byTitle["Cooking across languages"]
+	if keys == 0 || cooking == 0 {
+		t.Fatalf("the demo's grants: %v", byTitle)
+	}
+
+	// Tom reads both signed versions of his agreement, and what changed.
+	var versions struct {
+		Items []agreement.Version `json:"items"`
+	}
+	demoGet(t, env, "/api/v1/grants/"+demoID(keys)+"/agreement/versions", tom, http.StatusOK, &versions)
+	if len(versions.Items) != 2 {
+		t.Fatalf("the key-holders' agreement has %d versions, want 2", len(versions.Items))
+	}
+	for _, v := range versions.Items {
+		if v.Status != agreement.Signed || v.SignedBy(agreement.Funder) == nil || v.SignedBy(agreement.Grantee) == nil {
+			t.Errorf("version %d: %s, signatures %+v", v.Number, v.Status, v.Signatures)
+		}
+		if missing := v.Content.Missing(); len(missing) > 0 || len(v.Content.LearningSignals) == 0 || v.Content.Reflection.EveryMonths != 3 {
+			t.Errorf("version %d: missing %v, %d signals, every %d months", v.Number, missing, len(v.Content.LearningSignals),
+				v.Content.Reflection.EveryMonths)
+		}
+	}
+	v1, v2 := versions.Items[0].Content, versions.Items[1].Content
+	if len(v2.LearningSignals) != len(v1.LearningSignals)+1 || v2.LearningQuestions[0] == v1.LearningQuestions[0] {
+		t.Errorf("version 2 should change a learning question and add a signal: %+v", v2)
+	}
+	var ch agreement.Changes
+	demoGet(t, env, "/api/v1/grants/"+demoID(keys)+"/agreement/versions/2/changes", tom, http.StatusOK, &ch)
+	if ch.Changed == 0 {
+		t.Errorf("no changes between versions 1 and 2: %+v", ch)
+	}
+	var ag agreement.Agreement
+	demoGet(t, env, "/api/v1/grants/"+demoID(cooking)+"/agreement", priya, http.StatusOK, &ag)
+	if ag.Versions != 1 || ag.Signed == nil || ag.Draft != nil {
+		t.Errorf("the cooking agreement: %d versions, signed %v, draft %v", ag.Versions, ag.Signed, ag.Draft)
+	}
+	if r := env.Do(t, http.MethodGet, "/api/v1/grants/"+demoID(keys)+"/agreement", priya, nil); r.Status != http.StatusForbidden {
+		t.Errorf("priya reads tom's agreement: %d", r.Status)
+	}
+
+	// The fund's learning page: two accounts answered in time, nothing
+	// overdue on either side, one published reflection.
+	var l account.Learning
+	demoGet(t, env, "/api/v1/funds/1/learning", amara, http.StatusOK, &l)
+	if len(l.Responses) != 2 || len(l.LateResponses) != 0 || len(l.OverdueAccounts) != 0 {
+		t.Fatalf("learning: %d responses, %d late, %d overdue accounts", len(l.Responses), len(l.LateResponses), len(l.OverdueAccounts))
+	}
+	if len(l.Reflections) != 1 || l.Reflections[0].Status != account.Published {
+		t.Errorf("learning: reflections %+v", l.Reflections)
+	}
+	for _, g := range l.Grants {
+		if g.GrantID != keys && g.GrantID != cooking {
+			continue
+		}
+		states := map[string]int{}
+		for _, p := range g.Cadence.Periods {
+			states[p.State]++
+		}
+		if !g.Cadence.AgreementSigned || states["received"] != 1 || states["due"] != 1 || states["overdue"] != 0 {
+			t.Errorf("grant %d: cadence %+v", g.GrantID, g.Cadence)
+		}
+	}
+	stories := 0
+	for _, row := range l.Responses {
+		if row.SentAt == nil {
+			t.Errorf("account %d has no response", row.AccountID)
+		}
+		path := "/api/v1/accounts/" + demoID(row.AccountID)
+		owner, peer := tom, priya
+		if row.GrantID == cooking {
+			owner, peer = priya, tom
+		}
+		var resp account.Response
+		demoGet(t, env, path+"/response", owner, http.StatusOK, &resp)
+		if resp.Body == "" || resp.Late {
+			t.Errorf("account %d: response %+v", row.AccountID, resp)
+		}
+		// Section visibility: the owner reads every section; another
+		// grantee and the panel read what is shared with peers; anyone
+		// reads only what is public.
+		seen := map[string]map[string]int{}
+		for who, tok := range map[string]string{"owner": owner, "peer": peer, "panel": june, "anyone": ""} {
+			var a account.Account
+			demoGet(t, env, path, tok, http.StatusOK, &a)
+			if a.Status != account.Submitted {
+				t.Errorf("account %d is %s", row.AccountID, a.Status)
+			}
+			seen[who] = map[string]int{}
+			for _, sec := range a.Sections {
+				seen[who][sec.Visibility]++
+				if who == "owner" {
+					stories += len(sec.Stories)
+				} else if who == "anyone" && len(sec.Stories) > 0 {
+					t.Errorf("account %d: anyone reads a story", row.AccountID)
+				}
+			}
+		}
+		if len(seen["owner"]) != 3 || seen["owner"][account.FunderAndPartner] == 0 {
+			t.Errorf("account %d: the owner reads %v, want sections at all three visibilities", row.AccountID, seen["owner"])
+		}
+		for _, who := range []string{"peer", "panel"} {
+			if seen[who][account.FunderAndPartner] != 0 || seen[who][account.Peers] == 0 || seen[who][account.Public] == 0 {
+				t.Errorf("account %d: %s reads %v", row.AccountID, who, seen[who])
+			}
+		}
+		if len(seen["anyone"]) != 1 || seen["anyone"][account.Public] == 0 {
+			t.Errorf("account %d: anyone reads %v, want public sections only", row.AccountID, seen["anyone"])
+		}
+	}
+	if stories != 1 {
+		t.Errorf("%d stories in the accounts, want 1", stories)
+	}
+
+	// The funder's reflection is read by the fund's grantees and panel, not
+	// by anyone.
+	var refl struct {
+		Items []account.Meta `json:"items"`
+	}
+	demoGet(t, env, "/api/v1/funds/1/reflections", tom, http.StatusOK, &refl)
+	if len(refl.Items) != 1 || refl.Items[0].Kind != account.Funder || refl.Items[0].AuthorName != "Amara Okafor" {
+		t.Fatalf("tom reads reflections %+v", refl.Items)
+	}
+	var a account.Account
+	demoGet(t, env, "/api/v1/reflections/"+demoID(refl.Items[0].ID), june, http.StatusOK, &a)
+	if len(a.Sections) < 5 {
+		t.Errorf("june reads %d sections of the funder's reflection", len(a.Sections))
+	}
+	demoGet(t, env, "/api/v1/reflections/"+demoID(refl.Items[0].ID), "", http.StatusNotFound, nil)
+
+	// The pages: anyone reads the public part of tom's account, and the
+	// fund page lists the grants with links to their accounts; the
+	// steward's fund page links to the learning page and the reflections.
+	b := env.NewBrowser(t)
+	for _, row := range l.Responses {
+		if row.GrantID != keys {
+			continue
+		}
+		page := string(b.Get(t, "/accounts/"+demoID(row.AccountID)).Body)
+		if !strings.Contains(page, "Residents will look after a space") || strings.Contains(page, "Hardly any young parents came") ||
+			strings.Contains(page, "Mariam") {
+			t.Errorf("anyone's page of tom's account shows the wrong sections:\n%s", page)
+		}
+	}
+	fundPage := string(b.Get(t, "/funds/1").Body)
+	for _, want := range []string{"Cooking across languages", "Shared Tables", "/grants/" + demoID(keys) + "/accounts"} {
+		if !strings.Contains(fundPage, want) {
+			t.Errorf("anyone's fund page lacks %q", want)
+		}
+	}
+	if strings.Contains(fundPage, "/funds/1/learning") || strings.Contains(fundPage, "/grants/"+demoID(keys)+"/agreement") {
+		t.Errorf("anyone's fund page links to the learning page or an agreement")
+	}
+	if r := b.Post(t, "/sign-in", url.Values{"email": {"amara@example.org"}, "password": {app.DemoPassword}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("amara signs in: %d", r.Status)
+	}
+	fundPage = string(b.Get(t, "/funds/1").Body)
+	for _, want := range []string{"/funds/1/learning", "/funds/1/reflections", "/grants/" + demoID(keys) + "/agreement"} {
+		if !strings.Contains(fundPage, want) {
+			t.Errorf("amara's fund page lacks %q", want)
+		}
+	}
+	if page := b.Get(t, "/funds/1/learning"); page.Status != http.StatusOK || !strings.Contains(string(page.Body), "Shared Tables") {
+		t.Errorf("amara's learning page: %d", page.Status)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -163,6 +164,22 @@ type fundPageData struct {
 	NextStatus  []string
 	Rounds      []roundLink
 	CanAddRound bool
+	// Grants are the fund's grants as anyone may list them; Learning and
+	// Reflections link to the fund's learning page and the funder's
+	// reflections, for those who may read them.
+	Grants      []grantLink
+	Learning    bool
+	Reflections bool
+}
+
+// grantLink is a grant as the fund page lists it, with a link to its
+// learning agreement for those who may read it.
+type grantLink struct {
+	ID                  int64
+	Organisation, Title string
+	AmountMinor         int64
+	Currency            string
+	Agreement           bool
 }
 
 // roundLink is a round as the fund page lists it.
@@ -219,6 +236,18 @@ func (u *UI) renderFund(c echo.Context, status int, p page, f fund.Fund) error {
 	}
 	if d.Rounds, err = u.fundRounds(ctx, f.ID, d.Steward); err != nil {
 		return err
+	}
+	d.Learning = u.Authz.Allowed(actor, "list", httpapi.AccountResource(f.ID, 0))
+	d.Reflections = u.Authz.Allowed(actor, "read", httpapi.ReflectionResource(f.ID))
+	if u.Authz.Allowed(actor, "list", httpapi.GrantResource(f.ID, 0)) {
+		gs, err := u.Decisions.Grants(ctx, f.ID)
+		if err != nil {
+			return err
+		}
+		for _, g := range slices.Backward(gs) { // oldest first
+			d.Grants = append(d.Grants, grantLink{ID: g.ID, Organisation: g.OrganisationName, Title: g.Title, AmountMinor: g.AmountMinor,
+				Currency: g.Currency, Agreement: u.Authz.Allowed(actor, "read", httpapi.AgreementResource(f.ID, g.OrganisationID))})
+		}
 	}
 	p.Data = d
 	return u.render(c, status, "fund", p)
