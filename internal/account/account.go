@@ -218,6 +218,10 @@ type Reader struct {
 	// Purpose the stories are read for: ForLearning, ForPublic or
 	// ForReports. Owners read their own stories for no purpose.
 	Purpose string
+	// AlsoFor is a second purpose a story's consent must also cover: an
+	// export is read for reports and, by whoever downloads it, for the
+	// purpose they read for (the public's export needs public_pages too).
+	AlsoFor string
 }
 
 // PurposeFor is the purpose a reader of a clearance reads stories for.

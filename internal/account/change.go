@@ -250,17 +250,38 @@ func (s *Service) writeContents(ctx context.Context, tx *gorm.DB, actorID, id in
 	if c.Stories == nil {
 		return nil
 	}
-	if err := tx.Exec(`DELETE FROM account_stories WHERE account_id = ?`, id).Error; err != nil {
+	// A withdrawal of consent is for good: a story whose consent was
+	// withdrawn is kept as it is, never replaced by a copy sent back with
+	// the draft (its author still sees it, so a form or a client that
+	// round-trips the account would otherwise bring it back to life).
+	var withdrawn []struct {
+		Body     string
+		Position int
+	}
+	if err := tx.Raw(`SELECT body, position FROM account_stories WHERE account_id = ? AND withdrawn_at IS NOT NULL`, id).
+		Scan(&withdrawn).Error; err != nil {
 		return err
 	}
-	for i, st := range *c.Stories {
+	gone, next := map[string]bool{}, 0
+	for _, w := range withdrawn {
+		gone[strings.TrimSpace(w.Body)] = true
+		next = max(next, w.Position)
+	}
+	if err := tx.Exec(`DELETE FROM account_stories WHERE account_id = ? AND withdrawn_at IS NULL`, id).Error; err != nil {
+		return err
+	}
+	for _, st := range *c.Stories {
+		if gone[strings.TrimSpace(st.Body)] {
+			continue
+		}
 		var expires any
 		if st.ExpiresOn != "" {
 			expires = st.ExpiresOn
 		}
+		next++
 		if err := tx.Exec(`INSERT INTO account_stories (account_id, position, body, purposes, naming, expires_on, created_by)
 			VALUES (?, ?, ?, string_to_array(?, ','), ?, ?, ?)`,
-			id, i+1, st.Body, strings.Join(st.Purposes, ","), st.Naming, expires, nullID(actorID)).Error; err != nil {
+			id, next, st.Body, strings.Join(st.Purposes, ","), st.Naming, expires, nullID(actorID)).Error; err != nil {
 			return err
 		}
 	}

@@ -292,7 +292,9 @@ type ExportRow struct {
 
 // Export lists what of a fund's submitted accounts the reader may see, as
 // rows: readerFor gives the reader of each account (they may own some).
-// Stories appear only while their consent holds and includes reports.
+// Stories appear only while their consent holds and covers both reports
+// and the purpose the reader reads for (public pages for the public,
+// learning within the fund for its members).
 func (s *Service) Export(ctx context.Context, fundID int64, readerFor func(Meta) Reader) ([]ExportRow, error) {
 	var ms []Meta
 	if err := store.Conn(ctx, s.db).Raw(selectMeta+` WHERE a.fund_id = ? AND a.kind = 'grantee' AND a.status = 'submitted'
@@ -303,7 +305,7 @@ func (s *Service) Export(ctx context.Context, fundID int64, readerFor func(Meta)
 	for _, m := range ms {
 		m.utc()
 		r := readerFor(m)
-		r.Purpose = ForReports
+		r.Purpose, r.AlsoFor = ForReports, PurposeFor(r.Clearance)
 		a, err := s.view(ctx, m, r)
 		if err == ErrNotFound {
 			continue

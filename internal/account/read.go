@@ -66,9 +66,21 @@ func (s *Service) list(ctx context.Context, where string, arg any, r Reader) ([]
 	out := []Meta{}
 	for _, m := range ms {
 		m.utc()
-		if m.Visible(r) {
-			out = append(out, m)
+		if !m.Visible(r) {
+			continue
 		}
+		// Visible counts a section with stories as open; whether any story
+		// may be shown to this reader is only known by reading it, so
+		// those who are neither its owners nor its partners get the list
+		// that Get agrees with, and never learn of an account Get denies.
+		if !r.Owner && !r.Partner && !isAuthor(m, r) {
+			if _, err := s.view(ctx, m, r); err == ErrNotFound {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }
@@ -183,8 +195,8 @@ func (s *Service) stories(ctx context.Context, m Meta, r Reader, purpose string)
 		FROM account_stories
 		WHERE account_id = ?
 		  AND (created_by = ? OR (withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on >= current_date)
-		       AND (? OR ? = ANY (purposes))))
-		ORDER BY position`, m.ID, r.UserID, r.Owner, purpose).Scan(&rows).Error; err != nil {
+		       AND (? OR (? = ANY (purposes) AND (? = '' OR ? = ANY (purposes))))))
+		ORDER BY position`, m.ID, r.UserID, r.Owner, purpose, r.AlsoFor, r.AlsoFor).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]Story, 0, len(rows))

@@ -201,6 +201,15 @@ var accountRows = map[string][]access{
 		{"steward", "/api/v1/reflections/{reflection}/publish", `{"version":1}`, 409},
 		{"steward", "/api/v1/reflections/{refdraft}/publish", `{"version":2}`, 200},
 	},
+	// A withdrawal in the funder's reflection is the stewards' to record
+	// (TestAttackLearningReflectionStoryConsentCannotBeWithdrawn records one).
+	"POST /api/v1/reflections/:id/stories/:story_id/withdraw": {
+		{"anonymous", "/api/v1/reflections/{reflection}/stories/999999/withdraw", "", 404}, // not a reflection the public may know of
+		{"grantee", "/api/v1/reflections/{reflection}/stories/999999/withdraw", "", 403},
+		{"member", "/api/v1/reflections/{reflection}/stories/999999/withdraw", "", 403},
+		{"steward", "/api/v1/reflections/{reflection}/stories/999999/withdraw", "", 404},
+		{"steward", "/api/v1/reflections/{submitted}/stories/{storyAll}/withdraw", "", 404}, // a grantee's account is not a reflection
+	},
 
 	// Pages.
 	"GET /grants/:id/accounts": {

@@ -39,6 +39,7 @@ func (a *API) registerReflections(g *echo.Group) {
 	g.GET("/reflections/:id", a.getReflection)
 	g.PATCH("/reflections/:id", a.updateReflection)
 	g.POST("/reflections/:id/publish", a.publishReflection)
+	g.POST("/reflections/:id/stories/:story_id/withdraw", a.withdrawReflectionStory)
 }
 
 // AccountResource is a grantee's reflective account in its fund, owned by
@@ -297,7 +298,18 @@ func (a *API) addAddendum(c echo.Context) error {
 }
 
 func (a *API) withdrawStory(c echo.Context) error {
-	m, err := a.accountFor(c, account.Grantee, "withdraw_story")
+	return a.withdrawStoryOf(c, account.Grantee)
+}
+
+// withdrawReflectionStory records that the person in a story of the
+// funder's own reflection withdrew their consent: a stewards' act, as for
+// grantees' stories, and for good.
+func (a *API) withdrawReflectionStory(c echo.Context) error {
+	return a.withdrawStoryOf(c, account.Funder)
+}
+
+func (a *API) withdrawStoryOf(c echo.Context, kind string) error {
+	m, err := a.accountFor(c, kind, "withdraw_story")
 	if err != nil {
 		return err
 	}
