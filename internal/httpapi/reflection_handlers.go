@@ -219,8 +219,13 @@ func (a *API) respondAccount(c echo.Context, status int, id int64) error {
 	return c.JSON(status, acc)
 }
 
-func (a *API) getAccount(c echo.Context) error {
-	m, r, err := a.accountIn(c, account.Grantee)
+func (a *API) getAccount(c echo.Context) error    { return a.getOf(c, account.Grantee) }
+func (a *API) updateAccount(c echo.Context) error { return a.updateOf(c, account.Grantee) }
+
+// getOf answers the account (or funder's reflection, by kind) in the path
+// as the principal may see it.
+func (a *API) getOf(c echo.Context, kind string) error {
+	m, r, err := a.accountIn(c, kind)
 	if err != nil {
 		return err
 	}
@@ -231,8 +236,9 @@ func (a *API) getAccount(c echo.Context) error {
 	return c.JSON(http.StatusOK, acc)
 }
 
-func (a *API) updateAccount(c echo.Context) error {
-	m, err := a.accountFor(c, account.Grantee, "update")
+// updateOf edits the draft account (or funder's reflection) in the path.
+func (a *API) updateOf(c echo.Context, kind string) error {
+	m, err := a.accountFor(c, kind, "update")
 	if err != nil {
 		return err
 	}
@@ -472,32 +478,8 @@ func (a *API) createReflection(c echo.Context) error {
 	return a.respondAccount(c, http.StatusCreated, m.ID)
 }
 
-func (a *API) getReflection(c echo.Context) error {
-	m, r, err := a.accountIn(c, account.Funder)
-	if err != nil {
-		return err
-	}
-	acc, err := a.Accounts.Get(c.Request().Context(), m.ID, r)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, acc)
-}
-
-func (a *API) updateReflection(c echo.Context) error {
-	m, err := a.accountFor(c, account.Funder, "update")
-	if err != nil {
-		return err
-	}
-	var in account.Edit
-	if err := Bind(c, &in); err != nil {
-		return err
-	}
-	if _, err := a.Accounts.Update(c.Request().Context(), CurrentPrincipal(c).User.ID, m.ID, in); err != nil {
-		return err
-	}
-	return a.respondAccount(c, http.StatusOK, m.ID)
-}
+func (a *API) getReflection(c echo.Context) error    { return a.getOf(c, account.Funder) }
+func (a *API) updateReflection(c echo.Context) error { return a.updateOf(c, account.Funder) }
 
 func (a *API) publishReflection(c echo.Context) error {
 	m, err := a.accountFor(c, account.Funder, "publish")
