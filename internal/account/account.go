@@ -117,53 +117,72 @@ var StatusNames = map[string]string{
 	Published: "Shared",
 }
 
-// Prompt is a section's heading and the question it asks.
+// Prompt is a section: its heading, the question it asks, and the
+// heading the writing form puts to the one who writes it.
 type Prompt struct {
-	Key, Title, Ask string
+	Key string
+	// Title is the heading everyone reads the section under: in the
+	// writer's own voice ("What we tried"), never "you", since the fund,
+	// peers and the public read it too.
+	Title string
+	// YourTitle is the heading on the writing form, addressed to the one
+	// writing ("What you tried").
+	YourTitle string
+	// Ask is the question on the writing form.
+	Ask string
 }
 
 // StoriesSection is the section stories belong to.
 const StoriesSection = "what_happened"
 
+// SignalsSection is the section of readings of learning signals.
+const SignalsSection = "signal_readings"
+
 // GranteePrompts are the sections of a grantee's account, in order.
 var GranteePrompts = []Prompt{
-	{"context_changed", "What changed around you",
-		"Since you last wrote, what shifted for the people you work with, in your area, or in your own team? Small things count."},
-	{"what_we_tried", "What you tried",
-		"What did you start, stop or do differently? Tell it the way you would to a curious friend."},
-	{"what_happened", "What happened",
-		"What came of it, and for whom? Stories are welcome. If a story is about a person, add it below with their consent."},
-	{"not_as_hoped", "What did not go as hoped",
-		"What did not work, or went differently from what you hoped? This is often the most useful part for everyone, and nobody is marked down for it."},
-	{"what_we_learnt", "What you learnt",
-		"What do you understand now that you did not before?"},
-	{"what_we_will_change", "What you will change",
-		"Knowing what you know now, what will you do next, or do differently?"},
-	{"what_we_need", "What you need",
-		"What would help from us, the funder, or from the wider system? Say it as plainly as you like."},
-	{"signal_readings", "Your learning signals",
-		"If you agreed learning signals, what are they showing, and what do you make of that? What do they not tell you? They are never tied to payment or renewal."},
+	{Key: "context_changed", Title: "What changed around us", YourTitle: "What changed around you",
+		Ask: "Since you last wrote, what shifted for the people you work with, in your area, or in your own team? Small things count."},
+	{Key: "what_we_tried", Title: "What we tried", YourTitle: "What you tried",
+		Ask: "What did you start, stop or do differently? Tell it the way you would to a curious friend."},
+	{Key: "what_happened", Title: "What happened", YourTitle: "What happened",
+		Ask: "What came of it, and for whom? Stories are welcome. If a story is about a person, add it below with their consent."},
+	{Key: "not_as_hoped", Title: "What did not go as hoped", YourTitle: "What did not go as hoped",
+		Ask: "What did not work, or went differently from what you hoped? This is often the most useful part for everyone, and nobody is marked down for it."},
+	{Key: "what_we_learnt", Title: "What we learnt", YourTitle: "What you learnt",
+		Ask: "What do you understand now that you did not before?"},
+	{Key: "what_we_will_change", Title: "What we will change", YourTitle: "What you will change",
+		Ask: "Knowing what you know now, what will you do next, or do differently?"},
+	{Key: "what_we_need", Title: "What we need from the funder and the wider system", YourTitle: "What you need",
+		Ask: "What would help from us, the funder, or from the wider system? Say it as plainly as you like."},
+	{Key: "signal_readings", Title: "Our learning signals, and what we make of them", YourTitle: "Your learning signals",
+		Ask: "If you agreed learning signals, what are they showing, and what do you make of that? What do they not tell you? They are never tied to payment or renewal."},
 }
 
 // FunderPrompts are the same sections as the funder asks them of itself.
-var FunderPrompts = []Prompt{
-	{"context_changed", "What changed around us",
-		"What shifted for the fund, for the places and people it serves, or inside our own organisation?"},
-	{"what_we_tried", "What we tried",
-		"What did we try in how we fund, support and listen?"},
-	{"what_happened", "What happened",
-		"What came of it, for grantees and for us? Stories are welcome, with consent."},
-	{"not_as_hoped", "What did not go as hoped",
-		"Where did our practice fall short, or get in the way of grantees' learning?"},
-	{"what_we_learnt", "What we learnt",
-		"What do we understand now about our own practice that we did not before?"},
-	{"what_we_will_change", "What we will change",
-		"What will we do differently as a funder?"},
-	{"what_we_need", "What we need",
-		"What do we need from grantees, the panel, our own board or the wider system?"},
-	{"signal_readings", "Our learning signals",
-		"Which signals about our own practice are we reading (how fast we answered, what grantees told us), and what do we make of them?"},
-}
+var FunderPrompts = func() []Prompt {
+	ps := []Prompt{
+		{Key: "context_changed", Title: "What changed around us",
+			Ask: "What shifted for the fund, for the places and people it serves, or inside our own organisation?"},
+		{Key: "what_we_tried", Title: "What we tried",
+			Ask: "What did we try in how we fund, support and listen?"},
+		{Key: "what_happened", Title: "What happened",
+			Ask: "What came of it, for grantees and for us? Stories are welcome, with consent."},
+		{Key: "not_as_hoped", Title: "What did not go as hoped",
+			Ask: "Where did our practice fall short, or get in the way of grantees' learning?"},
+		{Key: "what_we_learnt", Title: "What we learnt",
+			Ask: "What do we understand now about our own practice that we did not before?"},
+		{Key: "what_we_will_change", Title: "What we will change",
+			Ask: "What will we do differently as a funder?"},
+		{Key: "what_we_need", Title: "What we need",
+			Ask: "What do we need from grantees, the panel, our own board or the wider system?"},
+		{Key: "signal_readings", Title: "Our learning signals",
+			Ask: "Which signals about our own practice are we reading (how fast we answered, what grantees told us), and what do we make of them?"},
+	}
+	for i := range ps {
+		ps[i].YourTitle = ps[i].Title // the stewards write in the fund's voice
+	}
+	return ps
+}()
 
 // SectionKeys lists the section keys in order.
 var SectionKeys = func() []string {
@@ -261,7 +280,7 @@ func (m Meta) Frozen() bool { return m.Status == Submitted || m.Status == Publis
 
 // Visible reports whether r may know the account exists.
 func (m Meta) Visible(r Reader) bool {
-	if r.Owner || (r.UserID != 0 && m.AuthorID != nil && *m.AuthorID == r.UserID) {
+	if r.Owner || isAuthor(m, r) {
 		return true
 	}
 	switch m.Status {

@@ -2,6 +2,8 @@ package account
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +23,9 @@ type SectionInput struct {
 
 // StoryInput is a story about a person with the consent they gave.
 type StoryInput struct {
+	// ID names one of the draft's stories to change; without it the story
+	// is new.
+	ID   int64  `json:"id" validate:"omitempty,gt=0"`
 	Body string `json:"body" validate:"notblank,max=10000"`
 	// Purposes the person agreed the story may be used for (at least one).
 	Purposes  []string `json:"purposes" validate:"required,min=1,max=3,dive,oneof=learning_within_fund public_pages reports"`
@@ -250,35 +255,101 @@ func (s *Service) writeContents(ctx context.Context, tx *gorm.DB, actorID, id in
 	if c.Stories == nil {
 		return nil
 	}
-	// A withdrawal of consent is for good: a story whose consent was
-	// withdrawn is kept as it is, never replaced by a copy sent back with
-	// the draft (its author still sees it, so a form or a client that
-	// round-trips the account would otherwise bring it back to life).
-	var withdrawn []struct {
-		Body     string
-		Position int
-	}
-	if err := tx.Raw(`SELECT body, position FROM account_stories WHERE account_id = ? AND withdrawn_at IS NOT NULL`, id).
-		Scan(&withdrawn).Error; err != nil {
+	return s.writeStories(ctx, tx, actorID, id, *c.Stories)
+}
+
+// storyRow is a story as it stands before an edit.
+type storyRow struct {
+	ID        int64
+	Body      string
+	Purposes  string
+	Naming    string
+	ExpiresOn *string
+	Withdrawn bool
+	// Hidden: expired, and written by someone else, so the one editing
+	// never saw it.
+	Hidden   bool
+	Position int
+}
+
+// writeStories makes the draft's stories what the edit says. A story sent
+// with the id of one of the account's stories changes that story; one
+// without an id is new; the stories the editor could see and did not send
+// are taken out.
+//
+// A withdrawal of consent is for good. A story whose consent was withdrawn
+// is kept as it is: sent back unchanged (a client that round-trips the
+// account) it stays withdrawn; sent with other words or other consent it
+// is refused, naming the field, since it would otherwise come back to
+// life with consent the person never gave; and new text that repeats a
+// withdrawn story word for word is dropped for the same reason. Expired
+// stories written by someone else, which the editor never saw, are kept.
+func (s *Service) writeStories(ctx context.Context, tx *gorm.DB, actorID, id int64, in []StoryInput) error {
+	var rows []storyRow
+	if err := tx.Raw(`SELECT id, body, array_to_string(purposes, ',') AS purposes, naming,
+			to_char(expires_on, 'YYYY-MM-DD') AS expires_on, withdrawn_at IS NOT NULL AS withdrawn,
+			(expires_on IS NOT NULL AND expires_on < current_date AND created_by IS DISTINCT FROM ?) AS hidden, position
+		FROM account_stories WHERE account_id = ? ORDER BY position`, nullID(actorID), id).Scan(&rows).Error; err != nil {
 		return err
 	}
-	gone, next := map[string]bool{}, 0
-	for _, w := range withdrawn {
-		gone[strings.TrimSpace(w.Body)] = true
-		next = max(next, w.Position)
+	byID := map[int64]storyRow{}
+	gone := map[string]bool{}
+	next := 0
+	for _, r := range rows {
+		byID[r.ID] = r
+		if r.Withdrawn {
+			gone[strings.TrimSpace(r.Body)] = true
+		}
+		if r.Withdrawn || r.Hidden {
+			next = max(next, r.Position)
+		}
 	}
-	if err := tx.Exec(`DELETE FROM account_stories WHERE account_id = ? AND withdrawn_at IS NULL`, id).Error; err != nil {
-		return err
-	}
-	for _, st := range *c.Stories {
-		if gone[strings.TrimSpace(st.Body)] {
+	sent := map[int64]bool{}
+	for i, st := range in {
+		if st.ID == 0 {
 			continue
+		}
+		r, ok := byID[st.ID]
+		switch {
+		case !ok:
+			return validate.Field(fmt.Sprintf("stories[%d].id", i), "is not a story of this account")
+		case sent[st.ID]:
+			return validate.Field(fmt.Sprintf("stories[%d].id", i), "names a story already given above")
+		case r.Withdrawn && !sameStory(r, st):
+			return validate.Field(fmt.Sprintf("stories[%d].body", i),
+				"belongs to a story whose consent was withdrawn: it cannot be changed or used again. Leave it out, or send it unchanged")
+		}
+		sent[st.ID] = true
+	}
+	// Take out what the editor could see and did not send back.
+	for _, r := range rows {
+		if r.Withdrawn || r.Hidden || sent[r.ID] {
+			continue
+		}
+		if err := tx.Exec(`DELETE FROM account_stories WHERE id = ?`, r.ID).Error; err != nil {
+			return err
+		}
+	}
+	for _, st := range in {
+		if st.ID == 0 && gone[strings.TrimSpace(st.Body)] {
+			continue
+		}
+		if r := byID[st.ID]; st.ID != 0 && r.Withdrawn {
+			continue // sent back unchanged: it stays as it is, withdrawn
 		}
 		var expires any
 		if st.ExpiresOn != "" {
 			expires = st.ExpiresOn
 		}
 		next++
+		if st.ID != 0 {
+			if err := tx.Exec(`UPDATE account_stories SET position = ?, body = ?, purposes = string_to_array(?, ','), naming = ?,
+				expires_on = ? WHERE id = ? AND account_id = ?`,
+				next, st.Body, strings.Join(st.Purposes, ","), st.Naming, expires, st.ID, id).Error; err != nil {
+				return err
+			}
+			continue
+		}
 		if err := tx.Exec(`INSERT INTO account_stories (account_id, position, body, purposes, naming, expires_on, created_by)
 			VALUES (?, ?, ?, string_to_array(?, ','), ?, ?, ?)`,
 			id, next, st.Body, strings.Join(st.Purposes, ","), st.Naming, expires, nullID(actorID)).Error; err != nil {
@@ -286,6 +357,20 @@ func (s *Service) writeContents(ctx context.Context, tx *gorm.DB, actorID, id in
 		}
 	}
 	return nil
+}
+
+// sameStory reports whether st repeats r word for word with the same
+// consent.
+func sameStory(r storyRow, st StoryInput) bool {
+	have, want := splitList(r.Purposes), slices.Clone(st.Purposes)
+	slices.Sort(have)
+	slices.Sort(want)
+	exp := ""
+	if r.ExpiresOn != nil {
+		exp = *r.ExpiresOn
+	}
+	return strings.TrimSpace(r.Body) == strings.TrimSpace(st.Body) && slices.Equal(slices.Compact(have), slices.Compact(want)) &&
+		r.Naming == st.Naming && exp == st.ExpiresOn
 }
 
 // locked reads an account for a change, holding it until the transaction
@@ -370,11 +455,12 @@ func (s *Service) Submit(ctx context.Context, actorID, id int64, version int) (M
 		}
 		var words int64
 		if err := tx.Raw(`SELECT (SELECT count(*) FROM account_sections WHERE account_id = ? AND body <> '')
-			+ (SELECT count(*) FROM account_stories WHERE account_id = ?)`, id, id).Scan(&words).Error; err != nil {
+			+ (SELECT count(*) FROM account_stories WHERE account_id = ? AND withdrawn_at IS NULL
+				AND (expires_on IS NULL OR expires_on >= current_date))`, id, id).Scan(&words).Error; err != nil {
 			return err
 		}
 		if words == 0 {
-			return validate.Field("sections", "are all empty: write something in at least one section first")
+			return validate.Field("sections", "are all empty (a story whose consent was withdrawn or has ended does not count): write something in at least one section first")
 		}
 		to := Submitted
 		if m.Kind == Funder {

@@ -100,8 +100,12 @@ func sees(m Meta, r Reader, visibility string) bool {
 	return r.Owner || isAuthor(m, r) || restriction(visibility) <= r.Clearance
 }
 
+// isAuthor reports whether r wrote m and still stands where they stood
+// when they did (a member of the organisation, or a steward or learning
+// partner of the fund): someone who has left the organisation, or is no
+// longer a steward, reads the account as anyone else would.
 func isAuthor(m Meta, r Reader) bool {
-	return r.UserID != 0 && m.AuthorID != nil && *m.AuthorID == r.UserID
+	return r.UserID != 0 && m.AuthorID != nil && *m.AuthorID == r.UserID && (r.Owner || r.Partner)
 }
 
 func (s *Service) view(ctx context.Context, m Meta, r Reader) (Account, error) {

@@ -78,6 +78,9 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger, db *g
 	// Closing voting computes the result, in the same transaction.
 	s.Rounds.OnClose(s.Decisions.OnClose)
 	s.Users.GrantRolesWith(s.Funds)
+	// Joining or leaving a funded organisation gives or takes the grantee role.
+	s.Orgs.GiveRolesWith(fundRoles{az})
+	s.Users.JoinOrgsWith(s.Orgs)
 	return s, nil
 }
 

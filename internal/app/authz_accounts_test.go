@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,34 @@ var accountRows = map[string][]access{
 		{"steward", "/api/v1/grants/{grantA}/accounts", `{"mode":"conversation","sections":{"what_we_tried":{"body":"We talked."}}}`, 201},
 		{"steward-other", "/api/v1/grants/{grantA}/accounts", `{"mode":"conversation","sections":{"what_we_tried":{"body":"x"}}}`, 403},
 		{"grantee", "/api/v1/grants/999999/accounts", `{}`, 404},
+	},
+	"POST /grants/:id/instalments/:number/paid": {
+		{"anonymous", "/grants/{grantA}/instalments/1/paid", "", 303},
+		{"grantee", "/grants/{grantA}/instalments/1/paid", "", 403},
+		{"partner", "/grants/{grantA}/instalments/1/paid", "", 403},
+		{"steward-other", "/grants/{grantA}/instalments/1/paid", "", 403},
+		{"steward", "/grants/{grantA}/instalments/3/paid", "", 404},
+		{"steward", "/grants/{grantA}/instalments/1/paid", "paid_on=2999-01-01", 422},
+		{"steward", "/grants/{grantA}/instalments/1/paid", "", 303},
+		{"steward", "/grants/{grantA}/instalments/1/paid", "", 409},
+	},
+	"GET /grants/:id/accounts/notes": {
+		{"anonymous", "/grants/{grantA}/accounts/notes", "", 303},
+		{"grantee", "/grants/{grantA}/accounts/notes", "", 403}, // the grantee writes its own account
+		{"other-grantee", "/grants/{grantA}/accounts/notes", "", 403},
+		{"steward-other", "/grants/{grantA}/accounts/notes", "", 403},
+		{"steward", "/grants/{grantA}/accounts/notes", "", 200},
+		{"partner", "/grants/{grantA}/accounts/notes", "", 200},
+		{"partner", "/grants/999999/accounts/notes", "", 404},
+	},
+	"POST /grants/:id/accounts/notes": {
+		{"anonymous", "/grants/{grantA}/accounts/notes", "body-what_we_tried=We+talked.", 303},
+		{"grantee", "/grants/{grantA}/accounts/notes", "body-what_we_tried=We+talked.", 403},
+		{"member", "/grants/{grantA}/accounts/notes", "body-what_we_tried=We+talked.", 403},
+		{"partner", "/grants/{grantA}/accounts/notes", "body-what_we_tried=", 422},
+		{"partner", "/grants/{grantA}/accounts/notes", "period_start=2026-05-01&period_end=2026-04-01&body-what_we_tried=x", 422},
+		{"partner", "/grants/{grantA}/accounts/notes", "body-what_we_tried=We+talked.", 303},
+		{"steward", "/grants/{grantA}/accounts/notes", "body-what_we_learnt=They+slowed+down.", 303},
 	},
 	"GET /api/v1/accounts/:id": {
 		{"anonymous", "/api/v1/accounts/{submitted}", "", 200},
@@ -391,6 +420,10 @@ func newAccountCast(t *testing.T) *accountCast {
 			VALUES (?, ?, ?, ?, ?, 100000, current_date - 200, current_date + 165) RETURNING id`, fund, rnd, app, o.ID, title)
 	}
 	grantA, grantB := grant(orgA, "Saturday clubs"), grant(orgB, "Shared suppers")
+	if err := env.DB.Exec(`INSERT INTO grant_instalments (grant_id, number, due_on, amount_minor)
+		VALUES (?, 1, current_date - 200, 50000), (?, 2, current_date - 17, 50000)`, grantA, grantA).Error; err != nil {
+		t.Fatal(err)
+	}
 	agr := id(`INSERT INTO agreements (grant_id, fund_id, organisation_id) VALUES (?, ?, ?) RETURNING id`, grantA, fund, orgA.ID)
 	id(`INSERT INTO agreement_versions (agreement_id, number, status, content, content_hash, signed_at)
 		VALUES (?, 1, 'signed', '{"reflection":{"mode":"written","every_months":3}}', repeat('a', 64), now()) RETURNING id`, agr)
@@ -696,5 +729,248 @@ func TestSubmittedAccountsNeverChange(t *testing.T) {
 	}
 	if len(l.OverdueAccounts) == 0 {
 		t.Errorf("no overdue account periods on the learning page: %+v", l.Grants)
+	}
+}
+
+// TestWithdrawnStoryIsReadOnlyOnTheWritingPage: on the author's writing
+// page a story whose consent was withdrawn shows as withdrawn and has no
+// field to edit it; a form that sends new words for it anyway (its id and
+// other text) is refused, and saving the page keeps it withdrawn and never
+// brings it back as a new story.
+func TestWithdrawnStoryIsReadOnlyOnTheWritingPage(t *testing.T) {
+	ac := newAccountCast(t)
+	const gone, kept = "GONE-STORY: Pat found a flat through the club.", "KEPT-STORY: Jo cooked for forty."
+	all := []string{account.ForLearning, account.ForPublic, account.ForReports}
+	r := ac.env.Do(t, "POST", ac.expand("/api/v1/grants/{grantA}/accounts"), ac.tokens["grantee"], map[string]any{
+		"sections": map[string]any{"what_happened": map[string]string{"body": "We ran the clubs.", "visibility": "public"}},
+		"stories":  []map[string]any{{"body": gone, "purposes": all, "naming": "first_name"}, {"body": kept, "purposes": all, "naming": "anonymous"}},
+	})
+	if r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	var acc account.Account
+	r.JSON(t, &acc)
+	var goneID, keptID int64
+	for _, s := range acc.Sections {
+		for _, st := range s.Stories {
+			if st.Body == gone {
+				goneID = st.ID
+			} else {
+				keptID = st.ID
+			}
+		}
+	}
+	if w := ac.env.Do(t, "POST", fmt.Sprintf("/api/v1/accounts/%d/stories/%d/withdraw", acc.ID, goneID), ac.tokens["grantee"], nil); w.Status != 204 {
+		t.Fatalf("withdraw: %d %s", w.Status, w.Body)
+	}
+
+	b := ac.browsers["grantee"]
+	edit := fmt.Sprintf("/accounts/%d/edit", acc.ID)
+	pg := string(b.Get(t, edit).Body)
+	form := attackForm(pg)
+	for k, vs := range form {
+		for _, v := range vs {
+			if strings.Contains(v, "GONE-STORY") {
+				t.Errorf("the withdrawn story can be edited on the writing page (field %s)", k)
+			}
+		}
+	}
+	if !strings.Contains(pg, htmlText(gone)) || !strings.Contains(pg, "Stories whose consent was withdrawn") {
+		t.Error("the writing page does not show the withdrawn story as withdrawn")
+	}
+	if form.Get("story-1-body") != kept || form.Get("story-1-id") != fmt.Sprint(keptID) {
+		t.Errorf("the other story on the form: %v", form)
+	}
+
+	// A forged form sends new words under the withdrawn story's id.
+	forged := attackForm(pg)
+	forged.Set("story-7-id", fmt.Sprint(goneID))
+	forged.Set("story-7-body", "GONE-STORY: Pat found a flat, and a job.")
+	forged.Set("story-7-naming", "full_name")
+	forged["story-7-purposes"] = all
+	if s := b.Post(t, edit, forged); s.Status != 422 || !strings.Contains(string(s.Body), "consent was withdrawn") {
+		t.Fatalf("new words for a withdrawn story: %d", s.Status)
+	}
+	// The form as it stands, submitted.
+	form.Set("action", "submit")
+	form.Set("story-1-body", kept+" Twice.")
+	if s := b.Post(t, edit, form); s.Status != 303 {
+		t.Fatalf("submit on the page: %d %s", s.Status, s.Body)
+	}
+	var rows []struct {
+		ID        int64
+		Body      string
+		Withdrawn bool
+	}
+	ac.env.DB.Raw(`SELECT id, body, withdrawn_at IS NOT NULL AS withdrawn FROM account_stories WHERE account_id = ? ORDER BY position`, acc.ID).Scan(&rows)
+	if len(rows) != 2 || rows[0].ID != goneID || !rows[0].Withdrawn || rows[0].Body != gone || rows[1].ID != keptID || rows[1].Body != kept+" Twice." {
+		t.Fatalf("stories after saving: %+v", rows)
+	}
+	for _, who := range []string{"anonymous", "steward", "other-grantee"} {
+		if g := ac.env.Do(t, "GET", fmt.Sprintf("/api/v1/accounts/%d", acc.ID), ac.tokens[who], nil); strings.Contains(string(g.Body), "GONE-STORY") {
+			t.Errorf("%s reads the withdrawn story", who)
+		}
+	}
+	// The API takes no story id from another account, naming the field.
+	r = ac.env.Do(t, "POST", ac.expand("/api/v1/grants/{grantA}/accounts"), ac.tokens["grantee"], `{}`)
+	var draft account.Account
+	r.JSON(t, &draft)
+	body := fmt.Sprintf(`{"version":%d,"stories":[{"id":%d,"body":"GONE-STORY again","purposes":["public_pages"],"naming":"anonymous"}]}`, draft.Version, goneID)
+	if p := ac.env.Do(t, "PATCH", fmt.Sprintf("/api/v1/accounts/%d", draft.ID), ac.tokens["grantee"], body); p.Status != 422 ||
+		!strings.Contains(string(p.Body), "stories[0].id") {
+		t.Errorf("another account's story id: %d %s", p.Status, p.Body)
+	}
+}
+
+// TestWritingPageShowsTheAgreedSignals: the section of readings shows the
+// learning signals of the grant's latest signed agreement, and the fixed
+// statement that they are not tied to payment or renewal.
+func TestWritingPageShowsTheAgreedSignals(t *testing.T) {
+	ac := newAccountCast(t)
+	// A second signed version, with a signal: the latest governs.
+	if err := ac.env.DB.Exec(`INSERT INTO agreement_versions (agreement_id, number, status, content, content_hash, signed_at)
+		SELECT id, 2, 'signed', ?::jsonb, repeat('b', 64), now() FROM agreements WHERE grant_id = ?`,
+		`{"reflection":{"mode":"written","every_months":3},"learning_signals":[{"name":"Who comes on Saturdays","tells_us":"Whether new young people find their way in.","does_not_tell_us":"Whether they feel they belong."}]}`,
+		ac.vars["{grantA}"]).Error; err != nil {
+		t.Fatal(err)
+	}
+	pg := string(ac.browsers["grantee"].Get(t, ac.expand("/accounts/{draft}/edit")).Body)
+	for _, want := range []string{"Who comes on Saturdays", "Whether new young people find their way in.", "Whether they feel they belong.",
+		htmlText("tied to payment or to renewal")} {
+		if !strings.Contains(pg, want) {
+			t.Errorf("the writing page does not show %q", want)
+		}
+	}
+}
+
+// TestNotesOfAConversationOnThePages: a learning partner writes notes of a
+// conversation on the grant's pages; the grantee sees them waiting and
+// confirms them with corrections; others read the sections under titles in
+// the grantee's voice.
+func TestNotesOfAConversationOnThePages(t *testing.T) {
+	ac := newAccountCast(t)
+	list := ac.expand("/grants/{grantA}/accounts")
+	if pg := string(ac.browsers["partner"].Get(t, list).Body); !strings.Contains(pg, "Write notes of a conversation") {
+		t.Error("the learning partner is not offered to write notes")
+	}
+	if pg := string(ac.browsers["grantee"].Get(t, list).Body); strings.Contains(pg, "Write notes of a conversation") {
+		t.Error("the grantee is offered to write notes of a conversation")
+	}
+	r := ac.browsers["partner"].Post(t, list+"/notes", url.Values{"body-what_we_learnt": {"TALKED: they learnt to ask first."},
+		"body-what_we_need": {"More time with the council."}})
+	if r.Status != 303 {
+		t.Fatalf("write notes: %d %s", r.Status, r.Body)
+	}
+	loc := r.Header.Get("Location")
+	var id int64
+	if _, err := fmt.Sscanf(loc, "/accounts/%d", &id); err != nil {
+		t.Fatalf("redirect: %q", loc)
+	}
+	pg := string(ac.browsers["grantee"].Get(t, list).Body)
+	if !strings.Contains(pg, "Notes waiting for you to confirm") || !strings.Contains(pg, fmt.Sprintf(`href="/accounts/%d"`, id)) {
+		t.Errorf("the grantee does not see the notes waiting:\n%s", pg)
+	}
+	pg = string(ac.browsers["grantee"].Get(t, fmt.Sprintf("/accounts/%d", id)).Body)
+	if !strings.Contains(pg, "TALKED: they learnt to ask first.") || !strings.Contains(pg, "Confirm these notes") {
+		t.Fatalf("the grantee's view of the notes:\n%s", pg)
+	}
+	if c := ac.browsers["grantee"].Post(t, fmt.Sprintf("/accounts/%d/confirm", id), url.Values{"corrections": {"It was two councils."}}); c.Status != 303 {
+		t.Fatalf("confirm: %d", c.Status)
+	}
+	pg = string(ac.browsers["steward"].Get(t, fmt.Sprintf("/accounts/%d", id)).Body)
+	for _, want := range []string{"It was two councils.", "What we learnt", "Submitted"} {
+		if !strings.Contains(pg, want) {
+			t.Errorf("the steward's page of the confirmed notes lacks %q", want)
+		}
+	}
+	if strings.Contains(pg, "What you learnt") || strings.Contains(pg, "What you need") {
+		t.Error("the steward reads the grantee's sections under \"you\" titles")
+	}
+	if pg := string(ac.browsers["grantee"].Get(t, list).Body); strings.Contains(pg, fmt.Sprintf(`<li><a href="/accounts/%d">Notes by`, id)) {
+		t.Error("confirmed notes still wait")
+	}
+}
+
+// TestPaymentsOnTheGrantPage: the fund's stewards and the grantee see how
+// the grant is paid; only stewards record a payment, and the grantee sees
+// it at once. Others never see the schedule.
+func TestPaymentsOnTheGrantPage(t *testing.T) {
+	ac := newAccountCast(t)
+	list := ac.expand("/grants/{grantA}/accounts")
+	if pg := string(ac.browsers["grantee"].Get(t, list).Body); !strings.Contains(pg, "How the grant is paid") || strings.Contains(pg, "Record that instalment") {
+		t.Error("the grantee does not see the instalments, or is offered to record a payment")
+	}
+	for _, who := range []string{"other-grantee", "member", "anonymous", "partner"} {
+		if pg := string(ac.browsers[who].Get(t, list).Body); strings.Contains(pg, "How the grant is paid") {
+			t.Errorf("%s sees how the grant is paid", who)
+		}
+	}
+	pg := string(ac.browsers["steward"].Get(t, list).Body)
+	if !strings.Contains(pg, "Record that instalment 2 was paid") {
+		t.Fatal("the steward is not offered to record a payment")
+	}
+	if r := ac.browsers["steward"].Post(t, ac.expand("/grants/{grantA}/instalments/2/paid"), url.Values{"paid_on": {"2026-01-05"}}); r.Status != 303 {
+		t.Fatalf("record a payment: %d", r.Status)
+	}
+	if pg := string(ac.browsers["grantee"].Get(t, list).Body); !strings.Contains(pg, "Paid 5 January 2026") {
+		t.Error("the grantee does not see the payment")
+	}
+	var n int64
+	ac.env.DB.Raw(`SELECT count(*) FROM audit_events WHERE action = 'grant.instalment_paid' AND actor_id = ?`, ac.people["steward"].ID).Scan(&n)
+	if n != 1 {
+		t.Errorf("audit events: %d", n)
+	}
+}
+
+// TestLaterMembersBecomeGrantees: someone who joins the grantee
+// organisation after the grant was made — added by an administrator, or by
+// accepting an invitation — gets the grantee role and writes the
+// organisation's accounts; someone who leaves loses it, and with it the
+// drafts.
+func TestLaterMembersBecomeGrantees(t *testing.T) {
+	ac := newAccountCast(t)
+	ctx := context.Background()
+	var orgA, fund int64
+	fmt.Sscan(ac.vars["{fund}"], &fund)
+	if err := ac.env.DB.Raw(`SELECT organisation_id FROM grants WHERE id = ?`, ac.vars["{grantA}"]).Scan(&orgA).Error; err != nil {
+		t.Fatal(err)
+	}
+	newcomer := ac.env.CreateUser(t, "newcomer")
+	if err := ac.env.Svc.Orgs.AddMember(ctx, 0, orgA, newcomer.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitForRole(t, ac.env, newcomer.ID, authz.Grantee, fund)
+	b := ac.env.NewBrowser(t)
+	b.SignIn(t, newcomer)
+	if r := b.Get(t, ac.expand("/accounts/{draft}/edit")); r.Status != 200 {
+		t.Errorf("the newcomer opens the organisation's draft: %d", r.Status)
+	}
+
+	// By invitation.
+	secret, _, err := ac.env.Svc.Users.Invite(ctx, 0, user.NewInvitation{Email: "invited@example.org", OrganisationID: orgA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invited, err := ac.env.Svc.Users.AcceptInvitation(ctx, secret, user.Acceptance{DisplayName: "Ivy Invited", Password: apptest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitForRole(t, ac.env, invited.ID, authz.Grantee, fund)
+
+	// Leaving.
+	if err := ac.env.Svc.Orgs.RemoveMember(ctx, 0, orgA, newcomer.ID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for slices.Contains(ac.env.Svc.Authz.RolesIn(newcomer.ID, authz.FundDomain(fund)), authz.Grantee) {
+		if time.Now().After(deadline) {
+			t.Fatal("the grantee role stayed after leaving the organisation")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b = ac.env.NewBrowser(t) // a fresh session reads the organisations afresh
+	b.SignIn(t, newcomer)
+	if r := b.Get(t, ac.expand("/accounts/{draft}/edit")); r.Status == 200 {
+		t.Error("someone who left still opens the organisation's draft")
 	}
 }

@@ -156,6 +156,20 @@ var decisionRows = map[string][]access{
 		{"other-applicant", "/api/v1/grants/{grant}", "", 200},
 		{"anonymous", "/api/v1/grants/999999", "", 404},
 	},
+	// Recording that an instalment was paid: the fund's stewards, once.
+	"POST /api/v1/grants/:id/instalments/:number/paid": {
+		{"anonymous", "/api/v1/grants/{grant}/instalments/1/paid", `{}`, 401},
+		{"applicant", "/api/v1/grants/{grant}/instalments/1/paid", `{}`, 403},
+		{"chair", "/api/v1/grants/{grant}/instalments/1/paid", `{}`, 403},
+		{"member-other", "/api/v1/grants/{grant}/instalments/1/paid", `{}`, 403},
+		{"steward", "/api/v1/grants/999999/instalments/1/paid", `{}`, 404},
+		{"steward", "/api/v1/grants/{grant}/instalments/9/paid", `{}`, 404},
+		{"steward", "/api/v1/grants/{grant}/instalments/x/paid", `{}`, 404},
+		{"steward", "/api/v1/grants/{grant}/instalments/1/paid", `{"paid_on":"2999-01-01"}`, 422},
+		{"steward", "/api/v1/grants/{grant}/instalments/1/paid", `{"paid":true}`, 422},
+		{"steward", "/api/v1/grants/{grant}/instalments/1/paid", `{}`, 200},
+		{"steward", "/api/v1/grants/{grant}/instalments/1/paid", `{}`, 409},
+	},
 }
 
 func init() { registerArea("decisions", decisionRows) }

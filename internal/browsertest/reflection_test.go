@@ -17,8 +17,10 @@ import (
 // with peers, a story about a person with its consent (first refused for
 // want of what the person agreed to) — saves it and submits it. The
 // steward finds it on the fund's learning page and responds; the grantee
-// reads the response on their account. axe finds nothing on any page, on
-// a desktop and on a phone.
+// reads the response on their account. The steward records a payment and
+// writes notes of a conversation on the grant's page; the grantee finds
+// them waiting and confirms them with a correction. axe finds nothing on
+// any page, on a desktop and on a phone.
 func TestReflectiveAccountJourney(t *testing.T) {
 	env, ctx := start(t)
 	steward, grantee := env.CreateUser(t, "Sam Steward"), env.CreateUser(t, "Gina Grantee")
@@ -45,7 +47,13 @@ func TestReflectiveAccountJourney(t *testing.T) {
 		VALUES (?, ?, ?, ?, 'Saturday clubs', 50000, current_date - 100, current_date + 265) RETURNING id`, fund, round, app, club.ID)
 	agr := id(`INSERT INTO agreements (grant_id, fund_id, organisation_id) VALUES (?, ?, ?) RETURNING id`, grant, fund, club.ID)
 	id(`INSERT INTO agreement_versions (agreement_id, number, status, content, content_hash, signed_at)
-		VALUES (?, 1, 'signed', '{"reflection":{"mode":"written","every_months":3}}', repeat('c', 64), now()) RETURNING id`, agr)
+		VALUES (?, 1, 'signed', '{"reflection":{"mode":"written","every_months":3},"learning_signals":[{"name":"Who comes on Saturdays",
+		"tells_us":"Whether new young people find their way in.","does_not_tell_us":"Whether they feel they belong."}]}',
+		repeat('c', 64), now()) RETURNING id`, agr)
+	if err := env.DB.Exec(`INSERT INTO grant_instalments (grant_id, number, due_on, amount_minor)
+		VALUES (?, 1, current_date - 100, 25000), (?, 2, current_date + 80, 25000)`, grant, grant).Error; err != nil {
+		t.Fatal(err)
+	}
 	env.Grant(t, steward, authz.Steward, authz.FundDomain(fund))
 	env.Grant(t, grantee, authz.Grantee, authz.FundDomain(fund))
 
@@ -65,6 +73,10 @@ func TestReflectiveAccountJourney(t *testing.T) {
 	}
 	accountPath := "/accounts/" + m[1]
 	wantText(t, ctx, "h1", "Your reflective account")
+	if got := bt.Text(t, ctx, "aside[aria-labelledby=signals-title]"); !strings.Contains(got, "Who comes on Saturdays") ||
+		!strings.Contains(got, "Whether they feel they belong.") || !strings.Contains(got, "tied to payment or to renewal") {
+		t.Errorf("the signals beside the readings: %q", got)
+	}
 	bt.CheckA11y(t, ctx, "account writing page")
 	bt.Screenshot(t, ctx, "account-writing")
 
@@ -130,4 +142,48 @@ func TestReflectiveAccountJourney(t *testing.T) {
 	}
 	bt.CheckA11y(t, ctx, "account (responded)")
 	bt.Screenshot(t, ctx, "account-responded")
+	for _, want := range []string{"What we tried", "What happened"} {
+		if got := bt.Text(t, stew, "main"); !strings.Contains(got, want) {
+			t.Errorf("the steward's view lacks the heading %q", want)
+		}
+	}
+	if got := bt.Text(t, stew, "main"); strings.Contains(got, "What you tried") {
+		t.Error("the steward reads the account under a heading that says \"you\"")
+	}
+
+	// The steward records the first payment and writes notes of a
+	// conversation.
+	wantStatus(t, "steward opens the grant", bt.Navigate(t, stew, env.URL+grantPath), http.StatusOK)
+	bt.CheckA11y(t, stew, "grant accounts (steward)")
+	wantStatus(t, "record a payment", bt.ClickButton(t, stew, "Record that instalment 1 was paid"), http.StatusOK)
+	wantText(t, stew, ".notice[role=status]", "The payment is recorded.")
+	if got := bt.Text(t, stew, "section[aria-labelledby=payments-title]"); !strings.Contains(got, "Paid ") {
+		t.Errorf("the payments after recording one: %q", got)
+	}
+	wantStatus(t, "open the notes page", bt.FollowLink(t, stew, "Write notes of a conversation"), http.StatusOK)
+	wantText(t, stew, "h1", "Notes of a conversation with Hillside Youth Club")
+	bt.CheckA11y(t, stew, "notes of a conversation")
+	wantStatus(t, "save empty notes", bt.ClickButton(t, stew, "Save the notes for Hillside Youth Club to confirm"), http.StatusUnprocessableEntity)
+	bt.CheckA11y(t, stew, "notes of a conversation (empty)")
+	bt.Fill(t, stew, "What we learnt", "That the young people plan better menus than we do.")
+	wantStatus(t, "save the notes", bt.ClickButton(t, stew, "Save the notes for Hillside Youth Club to confirm"), http.StatusOK)
+	notes := regexp.MustCompile(`(/accounts/\d+)\?notice=notes$`).FindStringSubmatch(bt.Location(t, stew))
+	if notes == nil {
+		t.Fatalf("after saving the notes the steward is at %s", bt.Location(t, stew))
+	}
+
+	// The grantee finds them waiting, and confirms them with a correction.
+	wantStatus(t, "grantee opens the grant", bt.Navigate(t, ctx, env.URL+grantPath), http.StatusOK)
+	if got := bt.Text(t, ctx, "section[aria-labelledby=waiting-title]"); !strings.Contains(got, "Notes by Sam Steward") {
+		t.Errorf("the notes waiting: %q", got)
+	}
+	if got := bt.Text(t, ctx, "section[aria-labelledby=payments-title]"); !strings.Contains(got, "Paid ") || strings.Contains(got, "Record that") {
+		t.Errorf("the grantee's view of the payments: %q", got)
+	}
+	bt.CheckA11y(t, ctx, "grant accounts (notes waiting)")
+	wantStatus(t, "open the notes", bt.Navigate(t, ctx, env.URL+notes[1]), http.StatusOK)
+	bt.CheckA11y(t, ctx, "notes to confirm")
+	bt.Fill(t, ctx, "Your corrections (optional)", "It was the older ones who planned them.")
+	wantStatus(t, "confirm the notes", bt.ClickButton(t, ctx, "Confirm these notes"), http.StatusOK)
+	wantText(t, ctx, ".notice[role=status]", "The notes are confirmed and now count as your account.")
 }

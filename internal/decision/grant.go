@@ -244,3 +244,62 @@ func (s *Service) ForApplication(ctx context.Context, applicationID int64) (Gran
 	g, err := s.Grant(ctx, ids[0])
 	return g, err == nil, err
 }
+
+// Payment is a steward's record that an instalment was paid.
+type Payment struct {
+	// PaidOn is the day the money went (YYYY-MM-DD); today when left out.
+	// It may not be in the future.
+	PaidOn string `json:"paid_on" validate:"omitempty,datetime=2006-01-02"`
+}
+
+// ErrInstalmentNotFound is an instalment the grant does not have.
+var ErrInstalmentNotFound = fault.NotFoundf("the grant has no such instalment")
+
+// MarkPaid records that instalment number of a grant was paid. It is
+// recorded once: a payment on record never changes.
+func (s *Service) MarkPaid(ctx context.Context, actorID, grantID int64, number int, in Payment) (Instalment, error) {
+	if err := validate.Struct(in); err != nil {
+		return Instalment{}, err
+	}
+	today := s.now().UTC().Truncate(24 * time.Hour)
+	paidAt := s.now().UTC()
+	if in.PaidOn != "" {
+		day, _ := time.Parse(time.DateOnly, in.PaidOn)
+		if day.After(today) {
+			return Instalment{}, validate.Field("paid_on", "is in the future: record a payment once it is made")
+		}
+		if !day.Equal(today) {
+			paidAt = day.Add(12 * time.Hour) // midday, so the day reads the same in every time zone near UTC
+		}
+	}
+	var out Instalment
+	err := store.WithTx(ctx, s.db, func(ctx context.Context, tx *gorm.DB) error {
+		var rows []struct {
+			FundID int64
+			PaidAt *time.Time
+		}
+		if err := tx.Raw(`SELECT g.fund_id, i.paid_at FROM grant_instalments i JOIN grants g ON g.id = i.grant_id
+			WHERE i.grant_id = ? AND i.number = ? FOR UPDATE OF i`, grantID, number).Scan(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return ErrInstalmentNotFound
+		}
+		if p := rows[0].PaidAt; p != nil {
+			return fault.Conflictf("instalment %d was already recorded as paid on %s; a payment on record never changes",
+				number, p.UTC().Format("2 January 2006"))
+		}
+		if err := tx.Raw(`UPDATE grant_instalments SET paid_at = ? WHERE grant_id = ? AND number = ?
+			RETURNING number, to_char(due_on, 'YYYY-MM-DD') AS due_on, amount_minor, paid_at`, paidAt, grantID, number).
+			Scan(&out).Error; err != nil {
+			return err
+		}
+		return audit.Record(ctx, s.db, audit.Entry{ActorID: actorID, Action: "grant.instalment_paid", ObjectType: "grant",
+			ObjectID: grantID, FundID: rows[0].FundID, Changes: map[string]any{"number": number, "paid_at": paidAt}})
+	})
+	if out.PaidAt != nil {
+		t := out.PaidAt.UTC()
+		out.PaidAt = &t
+	}
+	return out, err
+}

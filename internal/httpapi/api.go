@@ -70,6 +70,7 @@ func (a *API) Register(e *echo.Echo) {
 	a.registerDecisions(g)
 	a.registerAgreements(g)
 	a.registerReflections(g)
+	a.registerInstalments(g)
 }
 
 // pathID reads a positive integer path parameter; anything else is a 404,

@@ -21,6 +21,7 @@ var (
 	ErrIdentifierTaken = errors.New("another organisation already has this identifier")
 	ErrUserNotFound    = errors.New("no such user")
 	ErrAlreadyMember   = errors.New("already a member of this organisation")
+	ErrNotMember       = errors.New("not a member of this organisation")
 )
 
 // Kinds of organisation.
@@ -49,11 +50,51 @@ type Member struct {
 	JoinedAt    time.Time `json:"joined_at"`
 }
 
+// Roles gives and takes fund roles without this package knowing casbin.
+type Roles interface {
+	AssignFundRole(ctx context.Context, userID int64, role string, fundID int64) error
+	RevokeFundRole(ctx context.Context, userID int64, role string, fundID int64) error
+}
+
 // Service is the organisation domain's entry point.
-type Service struct{ db *gorm.DB }
+type Service struct {
+	db    *gorm.DB
+	roles Roles
+}
 
 // NewService returns a Service on db.
 func NewService(db *gorm.DB) *Service { return &Service{db: db} }
+
+// GiveRolesWith sets who gives and takes the grantee role as people join
+// and leave an organisation that holds grants.
+func (s *Service) GiveRolesWith(r Roles) { s.roles = r }
+
+// granteeRole is the role the members of a funded organisation hold in the
+// fund (as decision.Finalise gives it).
+const granteeRole = "grantee"
+
+// GiveGranteeRoles gives userID the grantee role in every fund where orgID
+// holds a grant: what joining a funded organisation brings. It writes in
+// the transaction in ctx, so it is called where the membership is made.
+func (s *Service) GiveGranteeRoles(ctx context.Context, userID, orgID int64) error {
+	var funds []int64
+	if err := store.Conn(ctx, s.db).Raw(`SELECT DISTINCT fund_id FROM grants WHERE organisation_id = ? ORDER BY 1`, orgID).
+		Scan(&funds).Error; err != nil {
+		return err
+	}
+	if len(funds) == 0 {
+		return nil
+	}
+	if s.roles == nil {
+		return errors.New("org: the organisation holds grants but no role giver is set")
+	}
+	for _, f := range funds {
+		if err := s.roles.AssignFundRole(ctx, userID, granteeRole, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // NewOrganisation is what it takes to register one.
 type NewOrganisation struct {
@@ -131,8 +172,50 @@ func (s *Service) AddMember(ctx context.Context, actorID, orgID, userID int64) e
 		if res.RowsAffected == 0 {
 			return ErrAlreadyMember
 		}
+		// Joining an organisation that already holds grants makes one a
+		// grantee of those funds, as its members became when the grants
+		// were made.
+		if err := s.GiveGranteeRoles(ctx, userID, orgID); err != nil {
+			return err
+		}
 		return audit.Record(ctx, s.db, audit.Entry{ActorID: actorID, Action: "organisation.add_member",
 			ObjectType: "organisation", ObjectID: orgID, Changes: map[string]any{"user_id": userID}})
+	})
+}
+
+// RemoveMember takes a user out of an organisation, and with it the
+// grantee role in each fund where the organisation holds a grant, unless
+// another organisation of theirs holds a grant in that fund too. All in
+// one transaction.
+func (s *Service) RemoveMember(ctx context.Context, actorID, orgID, userID int64) error {
+	return store.WithTx(ctx, s.db, func(ctx context.Context, tx *gorm.DB) error {
+		if _, err := s.Get(ctx, orgID); err != nil {
+			return err
+		}
+		res := tx.Exec(`DELETE FROM organisation_members WHERE organisation_id = ? AND user_id = ?`, orgID, userID)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotMember
+		}
+		var funds []int64
+		if err := tx.Raw(`SELECT DISTINCT g.fund_id FROM grants g WHERE g.organisation_id = ?
+			AND NOT EXISTS (SELECT 1 FROM grants o JOIN organisation_members m ON m.organisation_id = o.organisation_id
+				WHERE o.fund_id = g.fund_id AND m.user_id = ?)
+			ORDER BY 1`, orgID, userID).Scan(&funds).Error; err != nil {
+			return err
+		}
+		if len(funds) > 0 && s.roles == nil {
+			return errors.New("org: the organisation holds grants but no role giver is set")
+		}
+		for _, f := range funds {
+			if err := s.roles.RevokeFundRole(ctx, userID, granteeRole, f); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, s.db, audit.Entry{ActorID: actorID, Action: "organisation.remove_member",
+			ObjectType: "organisation", ObjectID: orgID, Changes: map[string]any{"user_id": userID, "grantee_role_revoked_in": funds}})
 	})
 }
 

@@ -1,20 +1,24 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/humblehq/humble/internal/account"
+	"github.com/humblehq/humble/internal/agreement"
 	"github.com/humblehq/humble/internal/authz"
 	"github.com/humblehq/humble/internal/decision"
 	"github.com/humblehq/humble/internal/fault"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/httpapi"
+	"github.com/humblehq/humble/internal/money"
 	"github.com/humblehq/humble/internal/validate"
 )
 
@@ -28,6 +32,9 @@ import (
 func (u *UI) registerReflectionPages(e *echo.Echo) {
 	e.GET("/grants/:id/accounts", u.grantAccountsPage)
 	e.POST("/grants/:id/accounts", u.startAccount)
+	e.GET("/grants/:id/accounts/notes", u.notesPage)
+	e.POST("/grants/:id/accounts/notes", u.writeNotes)
+	e.POST("/grants/:id/instalments/:number/paid", u.markPaid)
 	e.GET("/accounts/:id", u.accountPage)
 	e.GET("/accounts/:id/edit", u.editAccountPage)
 	e.POST("/accounts/:id/edit", u.saveAccount)
@@ -54,6 +61,8 @@ var reflectionNotices = map[string]string{
 	"withdrawn": "The story is withdrawn: from now on only its author sees it, everywhere.",
 	"responded": "Your response is sent. It cannot be changed.",
 	"days":      "The fund's time to respond is saved.",
+	"paid":      "The payment is recorded.",
+	"notes":     "The notes are saved. They count as the grantee's account once the grantee confirms them, with corrections if they wish.",
 }
 
 func choicesOf(values []string, names map[string]string) []choice {
@@ -120,12 +129,21 @@ func (u *UI) accountFor(c echo.Context, action string) (account.Meta, account.Re
 
 // grantAccountsData is a grant's accounts page.
 type grantAccountsData struct {
-	Grant      decision.Grant
-	Accounts   []accountRow
-	Cadence    *account.Cadence
-	CanWrite   bool
-	FundID     int64
-	StatusName map[string]string
+	Grant    decision.Grant
+	Accounts []accountRow
+	// Waiting are notes of a conversation the reader's organisation has
+	// yet to confirm.
+	Waiting       []accountRow
+	Cadence       *account.Cadence
+	CanWrite      bool
+	CanWriteNotes bool
+	// Instalments: how the grant is paid, for the fund's stewards and the
+	// grantee; CanMarkPaid for the stewards, who record payments.
+	Instalments []instalmentView
+	CanMarkPaid bool
+	Today       string
+	FundID      int64
+	StatusName  map[string]string
 }
 
 // accountRow is an account in a list.
@@ -161,6 +179,12 @@ func (u *UI) grantAccountsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	p := u.newPage(c, "")
+	p.Notice = reflectionNotices[c.QueryParam("notice")]
+	return u.renderGrantAccounts(c, http.StatusOK, p, g)
+}
+
+func (u *UI) renderGrantAccounts(c echo.Context, status int, p page, g decision.Grant) error {
 	ctx := c.Request().Context()
 	pr := httpapi.CurrentPrincipal(c)
 	r := httpapi.AccountReader(u.Authz, pr, httpapi.GrantAccountsMeta(g))
@@ -169,7 +193,27 @@ func (u *UI) grantAccountsPage(c echo.Context) error {
 		return err
 	}
 	d := grantAccountsData{Grant: g, Accounts: rowsOf(ms), FundID: g.FundID,
-		CanWrite: !pr.Anonymous() && httpapi.AuthorizeNewAccount(u.Authz, c, g, account.Written) == nil}
+		CanWrite:      !pr.Anonymous() && httpapi.AuthorizeNewAccount(u.Authz, c, g, account.Written) == nil,
+		CanWriteNotes: !pr.Anonymous() && httpapi.AuthorizeNewAccount(u.Authz, c, g, account.Conversation) == nil}
+	actor := pr.Actor()
+	if u.Authz.Allowed(actor, "read_details", httpapi.GrantResource(g.FundID, g.OrganisationID)) {
+		for _, in := range g.Instalments {
+			iv := instalmentView{Number: in.Number, Due: longDate(in.DueOn), Amount: money.Format(in.AmountMinor, g.Currency)}
+			if in.PaidAt != nil {
+				iv.Paid = in.PaidAt.UTC().Format("2 January 2006")
+			}
+			d.Instalments = append(d.Instalments, iv)
+		}
+		d.CanMarkPaid = u.Authz.Allowed(actor, "update", httpapi.GrantResource(g.FundID, g.OrganisationID))
+		d.Today = time.Now().UTC().Format(time.DateOnly)
+	}
+	if r.Owner {
+		for _, row := range d.Accounts {
+			if row.Meta.Status == account.Awaiting {
+				d.Waiting = append(d.Waiting, row)
+			}
+		}
+	}
 	if r.Owner || r.Partner {
 		cad, err := u.Accounts.Cadence(ctx, g.ID)
 		if err != nil {
@@ -177,10 +221,37 @@ func (u *UI) grantAccountsPage(c echo.Context) error {
 		}
 		d.Cadence = &cad
 	}
-	p := u.newPage(c, "")
-	p.Notice = reflectionNotices[c.QueryParam("notice")]
 	p.Data = d
-	return u.render(c, http.StatusOK, "reflection_grant", p)
+	return u.render(c, status, "reflection_grant", p)
+}
+
+// markPaid records that an instalment was paid, as the API's route does.
+func (u *UI) markPaid(c echo.Context) error {
+	if ok, err := requireSignIn(c); !ok {
+		return err
+	}
+	g, n, err := httpapi.AuthorizePayment(c, u.Authz, u.Decisions)
+	if err != nil {
+		return err
+	}
+	in := decision.Payment{PaidOn: strings.TrimSpace(c.FormValue("paid_on"))}
+	_, err = u.Decisions.MarkPaid(c.Request().Context(), httpapi.CurrentPrincipal(c).User.ID, g.ID, n, in)
+	field := fmt.Sprintf("paid_on-%d", n)
+	if ve, ok := validate.As(err); ok {
+		p := u.newPage(c, "")
+		p.Form[field] = in.PaidOn
+		p.Errors = []fieldErr{{ID: field, Message: sentence(fmt.Sprintf("The day instalment %d was paid %s", n, ve[0].Message))}}
+		return u.renderGrantAccounts(c, http.StatusUnprocessableEntity, p, g)
+	}
+	if fe, ok := fault.As(err); ok && fe.Kind == fault.Conflict {
+		p := u.newPage(c, "")
+		p.Errors = []fieldErr{{ID: "payments-title", Message: sentence(fe.Message)}}
+		return u.renderGrantAccounts(c, http.StatusConflict, p, g)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/grants/%d/accounts?notice=paid#payments-title", g.ID))
 }
 
 func (u *UI) startAccount(c echo.Context) error {
@@ -199,6 +270,72 @@ func (u *UI) startAccount(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/accounts/%d/edit", m.ID))
+}
+
+// notesData is the page for writing notes of a conversation.
+type notesData struct {
+	Grant    decision.Grant
+	Sections []account.Prompt
+}
+
+// notesPage is where a steward or learning partner writes the notes of a
+// conversation with the grantee, for the grantee to confirm.
+func (u *UI) notesPage(c echo.Context) error {
+	if ok, err := requireSignIn(c); !ok {
+		return err
+	}
+	g, err := u.grantIn(c)
+	if err != nil {
+		return err
+	}
+	if err := httpapi.AuthorizeNewAccount(u.Authz, c, g, account.Conversation); err != nil {
+		return err
+	}
+	return u.renderNotes(c, http.StatusOK, u.newPage(c, ""), g)
+}
+
+func (u *UI) renderNotes(c echo.Context, status int, p page, g decision.Grant) error {
+	p.Data = notesData{Grant: g, Sections: account.GranteePrompts}
+	return u.render(c, status, "reflection_notes", p)
+}
+
+func (u *UI) writeNotes(c echo.Context) error {
+	if ok, err := requireSignIn(c); !ok {
+		return err
+	}
+	g, err := u.grantIn(c)
+	if err != nil {
+		return err
+	}
+	if err := httpapi.AuthorizeNewAccount(u.Authz, c, g, account.Conversation); err != nil {
+		return err
+	}
+	p := u.newPage(c, "")
+	in := account.NewAccount{Mode: account.Conversation, Contents: account.Contents{Sections: map[string]account.SectionInput{}}}
+	in.PeriodStart, in.PeriodEnd = strings.TrimSpace(c.FormValue("period_start")), strings.TrimSpace(c.FormValue("period_end"))
+	p.Form["period_start"], p.Form["period_end"] = in.PeriodStart, in.PeriodEnd
+	for _, key := range account.SectionKeys {
+		body := c.FormValue("body-" + key)
+		p.Form["body-"+key] = body
+		if strings.TrimSpace(body) != "" {
+			in.Sections[key] = account.SectionInput{Body: body}
+		}
+	}
+	m, err := u.Accounts.Create(c.Request().Context(), httpapi.CurrentPrincipal(c).User.ID, g.ID, in)
+	if ve, ok := validate.As(err); ok {
+		for _, fe := range ve {
+			id := editFieldID(fe.Field, nil)
+			msg := sentence(editLabel(id, account.Funder) + " " + fe.Message)
+			if fe.Field == "sections" {
+				msg = "Write the notes of the conversation in at least one section."
+			}
+			p.Errors = append(p.Errors, fieldErr{ID: id, Message: msg})
+		}
+		return u.renderNotes(c, http.StatusUnprocessableEntity, p, g)
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/accounts/%d?notice=notes", m.ID))
 }
 
 // reflectionData is an account's page.
@@ -236,6 +373,15 @@ type viewStory struct {
 	Naming     string
 	Purposes   []string
 	Mine       bool
+}
+
+func viewStoryOf(st account.Story, uid int64) viewStory {
+	var purposes []string
+	for _, pu := range st.Consent.Purposes {
+		purposes = append(purposes, account.PurposeNames[pu])
+	}
+	return viewStory{Story: st, Paragraphs: applicationParagraphs(st.Body), Naming: account.NamingNames[st.Consent.Naming],
+		Purposes: purposes, Mine: st.CreatedBy != nil && *st.CreatedBy == uid}
 }
 
 type viewAddendum struct {
@@ -292,13 +438,7 @@ func (u *UI) buildReflection(c echo.Context, m account.Meta, r account.Reader) (
 	for _, s := range acc.Sections {
 		vs := viewSection{Section: s, Paragraphs: applicationParagraphs(s.Body), VisibilityName: account.VisibilityNames[s.Visibility]}
 		for _, st := range s.Stories {
-			var purposes []string
-			for _, pu := range st.Consent.Purposes {
-				purposes = append(purposes, account.PurposeNames[pu])
-			}
-			vs.Stories = append(vs.Stories, viewStory{Story: st, Paragraphs: applicationParagraphs(st.Body),
-				Naming: account.NamingNames[st.Consent.Naming], Purposes: purposes,
-				Mine: st.CreatedBy != nil && *st.CreatedBy == uid})
+			vs.Stories = append(vs.Stories, viewStoryOf(st, uid))
 		}
 		d.Sections = append(d.Sections, vs)
 	}
@@ -337,10 +477,18 @@ type editData struct {
 	Sections []editSection
 	Stories  []editStory
 	// StoryTitle is the "what happened" section's title.
-	StoryTitle   string
+	StoryTitle string
+	// Withdrawn are the stories whose consent was withdrawn, as their
+	// author sees them: shown, never editable.
+	Withdrawn    []viewStory
 	Visibilities []choice
 	Purposes     []choice
 	Namings      []choice
+	// Signals are the learning signals of the grant's latest signed
+	// agreement, read beside the section of readings.
+	Signals          []agreement.Signal
+	AgreementSigned  bool
+	SignalsStatement string
 }
 
 type editSection struct {
@@ -349,7 +497,9 @@ type editSection struct {
 }
 
 type editStory struct {
-	N                 int
+	N int
+	// ID is the story's, once saved.
+	ID                int64
 	Body              string
 	Purposes          map[string]bool
 	Naming, ExpiresOn string
@@ -378,8 +528,11 @@ func (u *UI) editAccountPage(c echo.Context) error {
 	for _, s := range acc.Sections {
 		p.Form["body-"+s.Key], p.Form["visibility-"+s.Key] = s.Body, s.Visibility
 		if s.Key == account.StoriesSection {
-			for i, st := range s.Stories {
-				es := editStory{N: i + 1, Body: st.Body, Naming: st.Consent.Naming, Purposes: map[string]bool{}}
+			for _, st := range s.Stories {
+				if st.Consent.WithdrawnAt != nil {
+					continue // shown apart, and never sent back
+				}
+				es := editStory{N: len(stories) + 1, ID: st.ID, Body: st.Body, Naming: st.Consent.Naming, Purposes: map[string]bool{}}
 				if st.Consent.ExpiresOn != nil {
 					es.ExpiresOn = *st.Consent.ExpiresOn
 				}
@@ -390,10 +543,11 @@ func (u *UI) editAccountPage(c echo.Context) error {
 			}
 		}
 	}
-	return u.renderEdit(c, http.StatusOK, p, m, stories)
+	return u.renderEdit(c, http.StatusOK, p, m, r, stories)
 }
 
-func (u *UI) renderEdit(c echo.Context, status int, p page, m account.Meta, stories []editStory) error {
+func (u *UI) renderEdit(c echo.Context, status int, p page, m account.Meta, r account.Reader, stories []editStory) error {
+	ctx := c.Request().Context()
 	_, base := kindOf(c)
 	d := editData{Meta: m, Funder: m.Kind == account.Funder, Base: base + strconv.FormatInt(m.ID, 10),
 		Visibilities: choicesOf(account.Visibilities, account.VisibilityNames),
@@ -409,7 +563,31 @@ func (u *UI) renderEdit(c echo.Context, status int, p page, m account.Meta, stor
 		}
 		d.Sections = append(d.Sections, editSection{Prompt: pr, Body: p.Form["body-"+pr.Key], Visibility: vis})
 		if pr.Key == account.StoriesSection {
-			d.StoryTitle = pr.Title
+			d.StoryTitle = pr.YourTitle
+		}
+	}
+	// The stories whose consent was withdrawn, read afresh: whatever was
+	// posted, they are shown as they stand and are not part of the form.
+	acc, err := u.Accounts.Get(ctx, m.ID, r)
+	if err != nil {
+		return err
+	}
+	uid := httpapi.CurrentPrincipal(c).User.ID
+	for _, s := range acc.Sections {
+		for _, st := range s.Stories {
+			if st.Consent.WithdrawnAt != nil {
+				d.Withdrawn = append(d.Withdrawn, viewStoryOf(st, uid))
+			}
+		}
+	}
+	if m.Kind == account.Grantee && m.GrantID != nil {
+		d.SignalsStatement = agreement.SignalsStatement
+		ag, err := u.Agreements.Get(ctx, *m.GrantID)
+		switch {
+		case err == nil && ag.Signed != nil:
+			d.AgreementSigned, d.Signals = true, ag.Signed.Content.LearningSignals
+		case err != nil && !errors.Is(err, agreement.ErrNoAgreement):
+			return err
 		}
 	}
 	// One empty story to add a new one.
@@ -470,13 +648,16 @@ func (u *UI) saveAccount(c echo.Context) error {
 	var stories []editStory
 	var storyIn []account.StoryInput
 	var storyN []int
-	for n := 1; n <= 50; n++ {
+	for n := 1; n <= 51; n++ {
 		prefix := fmt.Sprintf("story-%d-", n)
 		if _, ok := form[prefix+"body"]; !ok {
-			break
+			continue
 		}
 		es := editStory{N: n, Body: form.Get(prefix + "body"), Naming: form.Get(prefix + "naming"),
 			ExpiresOn: strings.TrimSpace(form.Get(prefix + "expires_on")), Purposes: map[string]bool{}}
+		if sid, err := strconv.ParseInt(form.Get(prefix+"id"), 10, 64); err == nil && sid > 0 {
+			es.ID = sid
+		}
 		for _, pu := range form[prefix+"purposes"] {
 			es.Purposes[pu] = true
 		}
@@ -485,7 +666,7 @@ func (u *UI) saveAccount(c echo.Context) error {
 		}
 		stories = append(stories, es)
 		storyN = append(storyN, n)
-		storyIn = append(storyIn, account.StoryInput{Body: es.Body, Purposes: form[prefix+"purposes"], Naming: es.Naming, ExpiresOn: es.ExpiresOn})
+		storyIn = append(storyIn, account.StoryInput{ID: es.ID, Body: es.Body, Purposes: form[prefix+"purposes"], Naming: es.Naming, ExpiresOn: es.ExpiresOn})
 	}
 	if storyIn == nil {
 		storyIn = []account.StoryInput{}
@@ -512,7 +693,7 @@ func (u *UI) saveAccount(c echo.Context) error {
 			id := editFieldID(fe.Field, storyN)
 			p.Errors = append(p.Errors, fieldErr{ID: id, Message: sentence(editLabel(id, m.Kind) + " " + fe.Message)})
 		}
-		return u.renderEdit(c, http.StatusUnprocessableEntity, p, m, stories)
+		return u.renderEdit(c, http.StatusUnprocessableEntity, p, m, r, stories)
 	}
 	if fe, ok := fault.As(err); ok && fe.Kind == fault.PreconditionFailed {
 		cur, merr := u.Accounts.Meta(ctx, m.ID)
@@ -522,7 +703,7 @@ func (u *UI) saveAccount(c echo.Context) error {
 		p.Form["version"] = strconv.Itoa(cur.Version)
 		p.Errors = []fieldErr{{ID: "edit-title", Message: "Someone else saved this draft while you were writing, so nothing was saved. " +
 			"Your words are still below. Open the draft in another tab to see their changes; saving again replaces the draft with what is below."}}
-		return u.renderEdit(c, http.StatusPreconditionFailed, p, cur, stories)
+		return u.renderEdit(c, http.StatusPreconditionFailed, p, cur, r, stories)
 	}
 	if err != nil {
 		return err
@@ -542,9 +723,9 @@ func editLabel(id, kind string) string {
 	for _, pr := range account.PromptsFor(kind) {
 		switch id {
 		case "body-" + pr.Key:
-			return pr.Title
+			return pr.YourTitle
 		case "visibility-" + pr.Key:
-			return "Who can read " + strings.ToLower(pr.Title)
+			return "Who can read " + strings.ToLower(pr.YourTitle)
 		}
 	}
 	if m := regexp.MustCompile(`^story-(\d+)-(\w+)$`).FindStringSubmatch(id); m != nil {

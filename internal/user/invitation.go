@@ -51,6 +51,16 @@ type RoleGranter interface {
 // GrantRolesWith sets who gives invitations' fund roles.
 func (s *Service) GrantRolesWith(g RoleGranter) { s.granter = g }
 
+// OrgJoiner gives what joining an organisation brings (the grantee role in
+// the funds where it holds grants), inside the accepting transaction (the
+// organisation service, wired by the app).
+type OrgJoiner interface {
+	GiveGranteeRoles(ctx context.Context, userID, orgID int64) error
+}
+
+// JoinOrgsWith sets who gives what joining an organisation brings.
+func (s *Service) JoinOrgsWith(j OrgJoiner) { s.joiner = j }
+
 // InvitePath is where an invitation link points; the secret follows it.
 const InvitePath = "/invitations/"
 
@@ -153,6 +163,11 @@ func (s *Service) AcceptInvitation(ctx context.Context, secret string, in Accept
 			if err := tx.Exec(`INSERT INTO organisation_members (organisation_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 				*inv.OrganisationID, u.ID).Error; err != nil {
 				return err
+			}
+			if s.joiner != nil {
+				if err := s.joiner.GiveGranteeRoles(ctx, u.ID, *inv.OrganisationID); err != nil {
+					return err
+				}
 			}
 		}
 		if inv.FundID != nil && inv.FundRole != nil {

@@ -51,6 +51,7 @@ type Service struct {
 	set     Settings
 	now     func() time.Time
 	granter RoleGranter
+	joiner  OrgJoiner
 }
 
 // NewService returns a Service on db.
