@@ -21,6 +21,7 @@ import (
 	"github.com/humblehq/humble/internal/ballot"
 	"github.com/humblehq/humble/internal/config"
 	"github.com/humblehq/humble/internal/decision"
+	"github.com/humblehq/humble/internal/dialogue"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
@@ -47,6 +48,7 @@ type Services struct {
 	Decisions    *decision.Service
 	Agreements   *agreement.Service
 	Accounts     *account.Service
+	Dialogues    *dialogue.Service
 }
 
 // NewServices wires the domain services on db (already migrated).
@@ -74,6 +76,7 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger, db *g
 		Decisions:    decision.NewService(db, fundRoles{az}),
 		Agreements:   agreement.NewService(db),
 		Accounts:     account.NewService(db),
+		Dialogues:    dialogue.NewService(db),
 	}
 	// Closing voting computes the result, in the same transaction.
 	s.Rounds.OnClose(s.Decisions.OnClose)

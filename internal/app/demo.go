@@ -199,6 +199,9 @@ func seedDemoFund(ctx context.Context, s *Services, people map[string]user.User,
 	if err := d.learning(ctx); err != nil {
 		return fmt.Errorf("the decided round's learning: %w", err)
 	}
+	if err := d.dialogues(ctx); err != nil {
+		return fmt.Errorf("the peer dialogues: %w", err)
+	}
 	if err := d.votingRound(ctx); err != nil {
 		return fmt.Errorf("the voting round: %w", err)
 	}

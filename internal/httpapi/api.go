@@ -19,6 +19,7 @@ import (
 	"github.com/humblehq/humble/internal/authz"
 	"github.com/humblehq/humble/internal/ballot"
 	"github.com/humblehq/humble/internal/decision"
+	"github.com/humblehq/humble/internal/dialogue"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
@@ -44,6 +45,7 @@ type API struct {
 	Decisions    *decision.Service
 	Agreements   *agreement.Service
 	Accounts     *account.Service
+	Dialogues    *dialogue.Service
 }
 
 // Register adds every API route to e. Each route must also be described in
@@ -71,6 +73,7 @@ func (a *API) Register(e *echo.Echo) {
 	a.registerAgreements(g)
 	a.registerReflections(g)
 	a.registerInstalments(g)
+	a.registerDialogues(g)
 }
 
 // pathID reads a positive integer path parameter; anything else is a 404,

@@ -22,6 +22,7 @@ import (
 	"github.com/humblehq/humble/internal/authz"
 	"github.com/humblehq/humble/internal/ballot"
 	"github.com/humblehq/humble/internal/decision"
+	"github.com/humblehq/humble/internal/dialogue"
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/httpapi"
 	"github.com/humblehq/humble/internal/money"
@@ -51,6 +52,7 @@ type UI struct {
 	Decisions    *decision.Service
 	Agreements   *agreement.Service
 	Accounts     *account.Service
+	Dialogues    *dialogue.Service
 
 	pages map[string]*template.Template
 }
@@ -120,6 +122,7 @@ func (u *UI) Register(e *echo.Echo) {
 	u.registerDecisionPages(e)
 	u.registerAgreementPages(e)
 	u.registerReflectionPages(e)
+	u.registerDialoguePages(e)
 }
 
 func staticHandler(fsys fs.FS) http.Handler {
