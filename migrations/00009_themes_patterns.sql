@@ -88,15 +88,20 @@ DECLARE
     sid bigint;
 BEGIN
     IF TG_TABLE_NAME = 'syntheses' THEN
-        sid := OLD.id;
-    ELSIF TG_OP = 'INSERT' THEN
-        sid := NEW.synthesis_id;
+        -- A draft may change, be published or be deleted; a published
+        -- synthesis may not.
+        IF OLD.status = 'published' THEN
+            RAISE EXCEPTION 'a published synthesis never changes; write a new one' USING ERRCODE = 'insufficient_privilege';
+        END IF;
     ELSE
-        sid := OLD.synthesis_id;
-    END IF;
-    IF EXISTS (SELECT 1 FROM syntheses s WHERE s.id = sid AND s.status = 'published')
-        AND (TG_TABLE_NAME <> 'syntheses' OR OLD.status = 'published') THEN
-        RAISE EXCEPTION 'a published synthesis never changes; write a new one' USING ERRCODE = 'insufficient_privilege';
+        IF TG_OP = 'INSERT' THEN
+            sid := NEW.synthesis_id;
+        ELSE
+            sid := OLD.synthesis_id;
+        END IF;
+        IF EXISTS (SELECT 1 FROM syntheses s WHERE s.id = sid AND s.status = 'published') THEN
+            RAISE EXCEPTION 'a published synthesis never changes; write a new one' USING ERRCODE = 'insufficient_privilege';
+        END IF;
     END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;

@@ -27,7 +27,9 @@ import (
 	"github.com/humblehq/humble/internal/panel"
 	"github.com/humblehq/humble/internal/pglocal"
 	"github.com/humblehq/humble/internal/round"
+	"github.com/humblehq/humble/internal/search"
 	"github.com/humblehq/humble/internal/store"
+	"github.com/humblehq/humble/internal/synthesis"
 	"github.com/humblehq/humble/internal/user"
 )
 
@@ -49,6 +51,8 @@ type Services struct {
 	Agreements   *agreement.Service
 	Accounts     *account.Service
 	Dialogues    *dialogue.Service
+	Search       *search.Service
+	Syntheses    *synthesis.Service
 }
 
 // NewServices wires the domain services on db (already migrated).
@@ -77,6 +81,8 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger, db *g
 		Agreements:   agreement.NewService(db),
 		Accounts:     account.NewService(db),
 		Dialogues:    dialogue.NewService(db),
+		Search:       search.NewService(db),
+		Syntheses:    synthesis.NewService(db, account.NewService(db)),
 	}
 	// Closing voting computes the result, in the same transaction.
 	s.Rounds.OnClose(s.Decisions.OnClose)

@@ -202,6 +202,9 @@ func seedDemoFund(ctx context.Context, s *Services, people map[string]user.User,
 	if err := d.dialogues(ctx); err != nil {
 		return fmt.Errorf("the peer dialogues: %w", err)
 	}
+	if err := d.syntheses(ctx); err != nil {
+		return fmt.Errorf("the learning synthesis: %w", err)
+	}
 	if err := d.votingRound(ctx); err != nil {
 		return fmt.Errorf("the voting round: %w", err)
 	}

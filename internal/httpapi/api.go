@@ -24,6 +24,8 @@ import (
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
 	"github.com/humblehq/humble/internal/round"
+	"github.com/humblehq/humble/internal/search"
+	"github.com/humblehq/humble/internal/synthesis"
 	"github.com/humblehq/humble/internal/user"
 	"github.com/humblehq/humble/internal/validate"
 )
@@ -46,6 +48,8 @@ type API struct {
 	Agreements   *agreement.Service
 	Accounts     *account.Service
 	Dialogues    *dialogue.Service
+	Search       *search.Service
+	Syntheses    *synthesis.Service
 }
 
 // Register adds every API route to e. Each route must also be described in
@@ -74,6 +78,8 @@ func (a *API) Register(e *echo.Echo) {
 	a.registerReflections(g)
 	a.registerInstalments(g)
 	a.registerDialogues(g)
+	a.registerSearch(g)
+	a.registerSyntheses(g)
 }
 
 // pathID reads a positive integer path parameter; anything else is a 404,

@@ -170,6 +170,8 @@ type fundPageData struct {
 	Grants      []grantLink
 	Learning    bool
 	Reflections bool
+	// Syntheses are the fund's published learning syntheses.
+	Syntheses []synthesisRow
 }
 
 // grantLink is a grant as the fund page lists it, with a link to its
@@ -239,6 +241,9 @@ func (u *UI) renderFund(c echo.Context, status int, p page, f fund.Fund) error {
 	}
 	d.Learning = u.Authz.Allowed(actor, "list", httpapi.AccountResource(f.ID, 0))
 	d.Reflections = u.Authz.Allowed(actor, "read", httpapi.ReflectionResource(f.ID))
+	if d.Syntheses, err = u.publishedSyntheses(c, f.ID); err != nil {
+		return err
+	}
 	if u.Authz.Allowed(actor, "list", httpapi.GrantResource(f.ID, 0)) {
 		gs, err := u.Decisions.Grants(ctx, f.ID)
 		if err != nil {

@@ -29,6 +29,8 @@ import (
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
 	"github.com/humblehq/humble/internal/round"
+	"github.com/humblehq/humble/internal/search"
+	"github.com/humblehq/humble/internal/synthesis"
 	"github.com/humblehq/humble/internal/user"
 	"github.com/humblehq/humble/internal/validate"
 	"github.com/humblehq/humble/web"
@@ -53,6 +55,8 @@ type UI struct {
 	Agreements   *agreement.Service
 	Accounts     *account.Service
 	Dialogues    *dialogue.Service
+	Search       *search.Service
+	Syntheses    *synthesis.Service
 
 	pages map[string]*template.Template
 }
@@ -123,6 +127,8 @@ func (u *UI) Register(e *echo.Echo) {
 	u.registerAgreementPages(e)
 	u.registerReflectionPages(e)
 	u.registerDialoguePages(e)
+	u.registerSearchPages(e)
+	u.registerSynthesisPages(e)
 }
 
 func staticHandler(fsys fs.FS) http.Handler {
