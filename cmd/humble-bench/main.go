@@ -1,7 +1,8 @@
 // Command humble-bench runs the benchmarks of brief/BENCHMARKS.md that need
 // a running server or the built binary: §1 ballots (the write path), §2
 // reads, §5 the server's resident memory under workload 1, and §3 the
-// allocation rules on the reference instances. scripts/bench (`make bench`)
+// allocation rules on the reference instances; and §5 the pattern view on a
+// fund made by internal/patterngen (patterns.go). scripts/bench (`make bench`)
 // builds it and runs it beside the Go benchmarks.
 //
 // Every figure is printed beside a baseline measured in the same run on the
@@ -20,7 +21,7 @@
 //
 // Usage:
 //
-//	humble-bench -humble bin/humble [-out bench-results] [-sections ballots,reads,allocation]
+//	humble-bench -humble bin/humble [-out bench-results] [-sections ballots,reads,allocation,patterns]
 //
 // HUMBLE_BENCH_DURATION (default 15s) sets the length of each workload and
 // of each pgbench run, for quick tries; HUMBLE_BENCH_ALLOCATE_TIMEOUT
@@ -73,7 +74,7 @@ func run(ctx context.Context, args []string) error {
 	var sections string
 	fs.StringVar(&o.humble, "humble", "", "the built humble binary (required)")
 	fs.StringVar(&o.out, "out", "bench-results", "directory for the result files and the server's log")
-	fs.StringVar(&sections, "sections", "ballots,reads,allocation", "which sections to run, comma-separated")
+	fs.StringVar(&sections, "sections", "ballots,reads,allocation,patterns", "which sections to run, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,8 +87,8 @@ func run(ctx context.Context, args []string) error {
 	}
 	o.sections = strings.Split(sections, ",")
 	for _, s := range o.sections {
-		if !slices.Contains([]string{"ballots", "reads", "allocation"}, s) {
-			return fmt.Errorf("unknown section %q: want ballots, reads or allocation", s)
+		if !slices.Contains([]string{"ballots", "reads", "allocation", "patterns"}, s) {
+			return fmt.Errorf("unknown section %q: want ballots, reads, allocation or patterns", s)
 		}
 	}
 	if o.duration, err = envDuration("HUMBLE_BENCH_DURATION", 15*time.Second); err != nil {
@@ -112,6 +113,11 @@ func run(ctx context.Context, args []string) error {
 	}
 	if slices.Contains(o.sections, "allocation") {
 		if err := runAllocation(ctx, o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if slices.Contains(o.sections, "patterns") {
+		if err := runPatterns(ctx, o); err != nil {
 			errs = append(errs, err)
 		}
 	}

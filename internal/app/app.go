@@ -25,6 +25,7 @@ import (
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
+	"github.com/humblehq/humble/internal/pattern"
 	"github.com/humblehq/humble/internal/pglocal"
 	"github.com/humblehq/humble/internal/round"
 	"github.com/humblehq/humble/internal/search"
@@ -50,9 +51,10 @@ type Services struct {
 	Decisions    *decision.Service
 	Agreements   *agreement.Service
 	Accounts     *account.Service
-	Dialogues    *dialogue.Service
 	Search       *search.Service
 	Syntheses    *synthesis.Service
+	Dialogues    *dialogue.Service
+	Patterns     *pattern.Service
 }
 
 // NewServices wires the domain services on db (already migrated).
@@ -80,9 +82,10 @@ func NewServices(ctx context.Context, cfg config.Config, log *slog.Logger, db *g
 		Decisions:    decision.NewService(db, fundRoles{az}),
 		Agreements:   agreement.NewService(db),
 		Accounts:     account.NewService(db),
-		Dialogues:    dialogue.NewService(db),
 		Search:       search.NewService(db),
 		Syntheses:    synthesis.NewService(db, account.NewService(db)),
+		Dialogues:    dialogue.NewService(db),
+		Patterns:     pattern.NewService(db, account.NewService(db)),
 	}
 	// Closing voting computes the result, in the same transaction.
 	s.Rounds.OnClose(s.Decisions.OnClose)

@@ -104,7 +104,7 @@ func SeedDemo(ctx context.Context, s *Services) error {
 	}
 	s.Log.Info("demo seeded: sign in as amara@example.org (steward), june@example.org (panel chair, with a ballot "+
 		"still to cast), rosa@example.org or dev@example.org (panel members), tom@example.org or priya@example.org "+
-		"(applicants and grantees, with learning agreements and reflective accounts), admin@example.org (administrator)", "password", DemoPassword)
+		"(applicants and grantees, with learning agreements, reflective accounts and a peer dialogue with its follow-up), admin@example.org (administrator)", "password", DemoPassword)
 	return nil
 }
 
@@ -201,6 +201,9 @@ func seedDemoFund(ctx context.Context, s *Services, people map[string]user.User,
 	}
 	if err := d.dialogues(ctx); err != nil {
 		return fmt.Errorf("the peer dialogues: %w", err)
+	}
+	if err := d.patterns(ctx); err != nil {
+		return fmt.Errorf("the themes: %w", err)
 	}
 	if err := d.syntheses(ctx); err != nil {
 		return fmt.Errorf("the learning synthesis: %w", err)

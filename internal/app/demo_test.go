@@ -119,6 +119,7 @@ func TestDemo(t *testing.T) {
 	}
 
 	demoLearning(t, env, grants.Items)
+	demoPeerLearning(t, env, decided.FundID)
 
 	// The voting round: two of three have voted; june has declared and
 	// not voted, and her ballot meets the quorum.

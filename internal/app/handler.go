@@ -27,7 +27,7 @@ func (s *Services) Handler() (*echo.Echo, error) {
 		Secure: s.Config.SecureCookies(), SessionMax: s.Config.SessionMax, BaseURL: s.Config.BaseURL,
 		Funds: s.Funds, Rounds: s.Rounds, Applications: s.Applications, Panels: s.Panels, Ballots: s.Ballots,
 		Decisions: s.Decisions, Agreements: s.Agreements, Accounts: s.Accounts, Dialogues: s.Dialogues,
-		Search: s.Search, Syntheses: s.Syntheses}
+		Patterns: s.Patterns, Search: s.Search, Syntheses: s.Syntheses}
 	if err := pages.Load(); err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (s *Services) Handler() (*echo.Echo, error) {
 	api := &httpapi.API{Log: s.Log, DB: s.DB, Users: s.Users, Orgs: s.Orgs, Authz: s.Authz, BaseURL: s.Config.BaseURL,
 		Funds: s.Funds, Rounds: s.Rounds, Applications: s.Applications, Panels: s.Panels, Ballots: s.Ballots,
 		Decisions: s.Decisions, Agreements: s.Agreements, Accounts: s.Accounts, Dialogues: s.Dialogues,
-		Search: s.Search, Syntheses: s.Syntheses}
+		Patterns: s.Patterns, Search: s.Search, Syntheses: s.Syntheses}
 	api.Register(e)
 	pages.Register(e)
 	return e, nil

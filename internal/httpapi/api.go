@@ -23,6 +23,7 @@ import (
 	"github.com/humblehq/humble/internal/fund"
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
+	"github.com/humblehq/humble/internal/pattern"
 	"github.com/humblehq/humble/internal/round"
 	"github.com/humblehq/humble/internal/search"
 	"github.com/humblehq/humble/internal/synthesis"
@@ -47,9 +48,10 @@ type API struct {
 	Decisions    *decision.Service
 	Agreements   *agreement.Service
 	Accounts     *account.Service
-	Dialogues    *dialogue.Service
 	Search       *search.Service
 	Syntheses    *synthesis.Service
+	Dialogues    *dialogue.Service
+	Patterns     *pattern.Service
 }
 
 // Register adds every API route to e. Each route must also be described in
@@ -80,6 +82,7 @@ func (a *API) Register(e *echo.Echo) {
 	a.registerDialogues(g)
 	a.registerSearch(g)
 	a.registerSyntheses(g)
+	a.registerPatterns(g)
 }
 
 // pathID reads a positive integer path parameter; anything else is a 404,

@@ -356,6 +356,9 @@ type reflectionData struct {
 	ResponseParagraphs, CorrectionParagraphs []string
 
 	CanEdit, CanConfirm, CanAddendum, CanWithdraw, CanRespond, CanReadResponse bool
+	// CanTag: the account is submitted (or a shared reflection) and the
+	// reader may put the fund's themes on its sections.
+	CanTag bool
 
 	Visibilities []choice
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/humblehq/humble/internal/money"
 	"github.com/humblehq/humble/internal/org"
 	"github.com/humblehq/humble/internal/panel"
+	"github.com/humblehq/humble/internal/pattern"
 	"github.com/humblehq/humble/internal/round"
 	"github.com/humblehq/humble/internal/search"
 	"github.com/humblehq/humble/internal/synthesis"
@@ -54,9 +55,10 @@ type UI struct {
 	Decisions    *decision.Service
 	Agreements   *agreement.Service
 	Accounts     *account.Service
-	Dialogues    *dialogue.Service
 	Search       *search.Service
 	Syntheses    *synthesis.Service
+	Dialogues    *dialogue.Service
+	Patterns     *pattern.Service
 
 	pages map[string]*template.Template
 }
@@ -126,9 +128,10 @@ func (u *UI) Register(e *echo.Echo) {
 	u.registerDecisionPages(e)
 	u.registerAgreementPages(e)
 	u.registerReflectionPages(e)
-	u.registerDialoguePages(e)
+	u.registerPatternPages(e)
 	u.registerSearchPages(e)
 	u.registerSynthesisPages(e)
+	u.registerDialoguePages(e)
 }
 
 func staticHandler(fsys fs.FS) http.Handler {
