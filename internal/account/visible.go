@@ -25,6 +25,24 @@ type Viewer struct {
 	OwnOrgs []int64
 	// Clearance is SeesPublic, SeesPeers or SeesPartner.
 	Clearance int
+	// Reflector: one who writes the fund's own reflections (a steward),
+	// who reads every story in them whatever its consent, as their owner
+	// does on the reflection itself. A partner who is not reads for
+	// Purpose only, as on the account.
+	Reflector bool
+	// LeftFund: the viewer holds no role that reads the fund's dialogues
+	// (they left it, or never took part): a dialogue they were once part
+	// of no longer opens to them (Participant is 0).
+	LeftFund bool
+}
+
+// Participant is the user whose taking part in a dialogue (convener,
+// invited or accepted) opens it to the viewer; 0 for nobody.
+func (v Viewer) Participant() int64 {
+	if v.LeftFund {
+		return 0
+	}
+	return v.UserID
 }
 
 // Purpose is what the viewer reads stories for.
@@ -43,20 +61,32 @@ func (v Viewer) Args() map[string]any {
 		"v_orgs":      orgs,
 		"v_clearance": v.Clearance,
 		"v_purpose":   v.Purpose(),
+		"v_reflector": v.Reflector,
+		// v_participant: who must take part in a dialogue for it to open.
+		"v_participant": v.Participant(),
 	}
 }
 
-// fullSight is SQL that holds when the viewer reads every section of the
-// account a.
-const fullSight = `(@v_partner OR (a.kind = 'grantee' AND a.organisation_id IN (@v_orgs)) OR a.author_id = @v_user)`
+// FullSight is SQL that holds when the viewer reads every section of the
+// account a. Having written it is not enough: an author who has left the
+// organisation (or is no longer a steward) reads it as anyone else would,
+// as on the account itself (isAuthor).
+const FullSight = `(@v_partner OR (a.kind = 'grantee' AND a.organisation_id IN (@v_orgs)))`
+
+// ownsStories is SQL that holds when the viewer reads every story of the
+// account a whatever its consent's purposes, as Get's Reader.Owner does:
+// the account's own organisation, or (for the funder's reflections) those
+// who write them. Stewards and learning partners otherwise read stories
+// for their Purpose, as on the account.
+const ownsStories = `((a.kind = 'grantee' AND a.organisation_id IN (@v_orgs)) OR (a.kind = 'funder' AND @v_reflector))`
 
 // StoryShown is SQL that holds for a story st of account a that the viewer
 // may read now: its consent neither withdrawn nor expired, and given for
-// the viewer's purpose unless they read the account in full. Unlike what
+// the viewer's purpose unless they own the account. Unlike what
 // an author sees on their own account, a withdrawn or expired story is
 // never shown here, to anyone: patterns and search leave it out.
 const StoryShown = `(st.withdrawn_at IS NULL AND (st.expires_on IS NULL OR st.expires_on >= current_date)
-	AND (` + fullSight + ` OR @v_purpose = ANY (st.purposes)))`
+	AND (` + ownsStories + ` OR @v_purpose = ANY (st.purposes)))`
 
 // VisibleSections is a query of every section the viewer may read, as
 // rows (account_id, section_key, organisation_id, kind, period_end) of
@@ -66,7 +96,7 @@ const StoryShown = `(st.withdrawn_at IS NULL AND (st.expires_on IS NULL OR st.ex
 const VisibleSections = `SELECT s.account_id, s.key AS section_key, a.organisation_id, a.kind, a.period_end
 	FROM account_sections s JOIN reflective_accounts a ON a.id = s.account_id
 	WHERE a.fund_id = @v_fund AND a.status IN ('submitted', 'published')
-	  AND (` + fullSight + ` OR (CASE s.visibility WHEN 'public' THEN 0 WHEN 'peers' THEN 1 ELSE 2 END) <= @v_clearance)
+	  AND (` + FullSight + ` OR (CASE s.visibility WHEN 'public' THEN 0 WHEN 'peers' THEN 1 ELSE 2 END) <= @v_clearance)
 	  AND (s.body <> '' OR (s.key = 'what_happened' AND EXISTS (
 		SELECT 1 FROM account_stories st WHERE st.account_id = a.id AND ` + StoryShown + `)))`
 

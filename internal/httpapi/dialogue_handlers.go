@@ -351,7 +351,20 @@ func MyActions(c echo.Context, az *authz.Authorizer, ds *dialogue.Service) ([]di
 		}
 		fundID = n
 	}
-	return ds.MyActions(c.Request().Context(), CurrentPrincipal(c).User.ID, fundID)
+	as, err := ds.MyActions(c.Request().Context(), CurrentPrincipal(c).User.ID, fundID)
+	if err != nil {
+		return nil, err
+	}
+	// As DialogueIn: a dialogue is closed to someone who no longer holds
+	// a role in its fund that reads dialogues, and so are its actions.
+	actor := CurrentPrincipal(c).Actor()
+	out := make([]dialogue.OwnedAction, 0, len(as))
+	for _, a := range as {
+		if az.Allowed(actor, "read", DialogueResource(a.FundID)) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 func (a *API) myActions(c echo.Context) error {

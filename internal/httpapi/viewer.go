@@ -14,6 +14,12 @@ func FundViewer(az *authz.Authorizer, p *Principal, fundID int64) account.Viewer
 	actor := p.Actor()
 	v := account.Viewer{FundID: fundID, UserID: actor.UserID}
 	v.Partner = az.Allowed(actor, "read", AccountResource(fundID, 0))
+	// As AccountReader's Owner of a funder's reflection: reads all its
+	// stories.
+	v.Reflector = az.Allowed(actor, "update", ReflectionResource(fundID))
+	// As DialogueIn: taking part in a dialogue opens it only to someone
+	// who still holds a role in the fund that reads dialogues.
+	v.LeftFund = !az.Allowed(actor, "read", DialogueResource(fundID))
 	for _, org := range actor.OrgIDs {
 		if az.Allowed(actor, "read", AccountResource(fundID, org)) {
 			v.OwnOrgs = append(v.OwnOrgs, org)

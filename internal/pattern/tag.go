@@ -82,12 +82,12 @@ func (s *Service) mayTagAccount(ctx context.Context, v account.Viewer, accountID
 // takesPart reports whether the viewer takes part in a dialogue of their
 // fund (convener, invited or accepted; not declined).
 func (s *Service) takesPart(ctx context.Context, v account.Viewer, dialogueID int64) (bool, error) {
-	if v.UserID == 0 {
+	if v.Participant() == 0 {
 		return false, nil
 	}
 	var n int64
 	err := store.Conn(ctx, s.db).Raw(`SELECT count(*) FROM dialogues d JOIN dialogue_participants p ON p.dialogue_id = d.id
-		WHERE d.id = ? AND d.fund_id = ? AND p.user_id = ? AND p.status <> 'declined'`, dialogueID, v.FundID, v.UserID).Scan(&n).Error
+		WHERE d.id = ? AND d.fund_id = ? AND p.user_id = ? AND p.status <> 'declined'`, dialogueID, v.FundID, v.Participant()).Scan(&n).Error
 	return n > 0, err
 }
 

@@ -61,7 +61,7 @@ const tagged = `WITH vs AS (` + account.VisibleSections + `),
 		UNION ALL
 		SELECT t.id, t.theme_id, NULL, NULL, t.dialogue_id, NULL, d.meets_on
 		FROM theme_tags t JOIN dialogues d ON d.id = t.dialogue_id
-			JOIN dialogue_participants p ON p.dialogue_id = d.id AND p.user_id = @v_user AND p.status <> 'declined'
+			JOIN dialogue_participants p ON p.dialogue_id = d.id AND p.user_id = @v_participant AND p.status <> 'declined'
 		WHERE t.fund_id = @v_fund AND t.dialogue_id IS NOT NULL AND d.fund_id = @v_fund
 	)`
 

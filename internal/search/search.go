@@ -99,10 +99,8 @@ const (
 	stopMark  = "\uE001"
 )
 
-// fullSight is what account.VisibleSections calls full sight, for the
-// addenda (which carry a visibility of their own).
-const fullSight = `(@v_partner OR (a.kind = 'grantee' AND a.organisation_id IN (@v_orgs)) OR a.author_id = @v_user)`
-
+// restriction ranks a visibility (the SQL expression %s) against a
+// clearance, as account.VisibleSections does for sections.
 const restriction = `(CASE %s WHEN 'public' THEN 0 WHEN 'peers' THEN 1 ELSE 2 END)`
 
 // clean is SQL taking the markers out of a text before it is quoted.
@@ -135,7 +133,7 @@ UNION ALL
 	JOIN reflective_accounts a ON a.id = d.account_id JOIN organisations o ON o.id = a.organisation_id
 	WHERE to_tsvector('english', d.body) @@ websearch_to_tsquery('english', @q)
 	  AND a.fund_id = @v_fund AND a.status = 'submitted'
-	  AND (` + fullSight + ` OR ` + fmt.Sprintf(restriction, "d.visibility") + ` <= @v_clearance)
+	  AND (` + account.FullSight + ` OR ` + fmt.Sprintf(restriction, "d.visibility") + ` <= @v_clearance)
 UNION ALL
 	SELECT 'response', r.account_id, NULL, NULL, NULL, a.kind, o.name, '', ` + clean("r.body") + `,
 		ts_rank(to_tsvector('english', r.body), websearch_to_tsquery('english', @q)), r.sent_at
@@ -152,7 +150,7 @@ UNION ALL
 	  AND dl.fund_id = @v_fund
 	  AND n.version = (SELECT max(n2.version) FROM dialogue_notes n2 WHERE n2.dialogue_id = n.dialogue_id)
 	  AND EXISTS (SELECT 1 FROM dialogue_participants dp
-		WHERE dp.dialogue_id = dl.id AND dp.user_id = @v_user AND dp.status <> 'declined')
+		WHERE dp.dialogue_id = dl.id AND dp.user_id = @v_participant AND dp.status <> 'declined')
 UNION ALL
 	SELECT 'synthesis', NULL, NULL, NULL, y.id, NULL, NULL, y.title, ` + clean("y.title || ' ' || y.body") + `,
 		ts_rank(to_tsvector('english', y.title || ' ' || y.body), websearch_to_tsquery('english', @q)), COALESCE(y.published_at, y.updated_at)

@@ -190,6 +190,7 @@ type citationRow struct {
 	SectionKey      *string
 	DialogueID      *int64
 	ThemeName       *string
+	ThemeStatus     *string
 	AccountKind     *string
 	OrgName         *string
 	DialoguePurpose *string
@@ -200,20 +201,26 @@ type citationRow struct {
 func (s *Service) citations(ctx context.Context, v account.Viewer, id int64) ([]Citation, error) {
 	var rows []citationRow
 	if err := store.Conn(ctx, s.db).Raw(`SELECT c.position, c.theme_id, c.account_id, c.section_key, c.dialogue_id,
-			t.name AS theme_name, a.kind AS account_kind, o.name AS org_name, d.purpose AS dialogue_purpose,
+			t.name AS theme_name, t.status AS theme_status, a.kind AS account_kind, o.name AS org_name, d.purpose AS dialogue_purpose,
 			EXISTS (SELECT 1 FROM dialogue_participants dp WHERE dp.dialogue_id = c.dialogue_id AND dp.user_id = ?
 				AND dp.status <> 'declined') AS participant
 		FROM synthesis_citations c
 		LEFT JOIN themes t ON t.id = c.theme_id
 		LEFT JOIN reflective_accounts a ON a.id = c.account_id LEFT JOIN organisations o ON o.id = a.organisation_id
 		LEFT JOIN dialogues d ON d.id = c.dialogue_id
-		WHERE c.synthesis_id = ? ORDER BY c.position`, v.UserID, id).Scan(&rows).Error; err != nil {
+		WHERE c.synthesis_id = ? ORDER BY c.position`, v.Participant(), id).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := []Citation{}
 	for _, r := range rows {
 		switch {
 		case r.ThemeID != nil:
+			// A suggestion is seen by its suggester and the stewards
+			// only: never shown through a synthesis, even one that
+			// cited it before this was checked.
+			if deref(r.ThemeStatus) == "suggested" {
+				continue
+			}
 			out = append(out, Citation{Kind: CitesTheme, ThemeID: r.ThemeID, Title: "Theme: " + deref(r.ThemeName),
 				Link: fmt.Sprintf("/funds/%d/patterns/%d", v.FundID, *r.ThemeID)})
 		case r.AccountID != nil:
@@ -224,7 +231,7 @@ func (s *Service) citations(ctx context.Context, v account.Viewer, id int64) ([]
 			if ok {
 				out = append(out, accountCitation(*r.AccountID, r.SectionKey, deref(r.AccountKind), deref(r.OrgName)))
 			}
-		case r.DialogueID != nil && r.Participant && v.UserID != 0:
+		case r.DialogueID != nil && r.Participant && v.Participant() != 0:
 			out = append(out, Citation{Kind: CitesDialogue, DialogueID: r.DialogueID, Title: "Dialogue: " + deref(r.DialoguePurpose),
 				Link: fmt.Sprintf("/dialogues/%d", *r.DialogueID)})
 		}
@@ -311,14 +318,14 @@ func (s *Service) mayCite(ctx context.Context, v account.Viewer, c CitationInput
 	var n int64
 	switch {
 	case c.ThemeID != 0:
-		err := db.Raw(`SELECT count(*) FROM themes WHERE id = ? AND fund_id = ? AND status <> 'set_aside'`, c.ThemeID, v.FundID).Scan(&n).Error
+		err := db.Raw(`SELECT count(*) FROM themes WHERE id = ? AND fund_id = ? AND status = 'curated'`, c.ThemeID, v.FundID).Scan(&n).Error
 		return n > 0, err
 	case c.AccountID != 0:
 		return s.accounts.CanRead(ctx, v, c.AccountID, c.SectionKey)
 	}
 	err := db.Raw(`SELECT count(*) FROM dialogues d JOIN dialogue_participants dp ON dp.dialogue_id = d.id
-		WHERE d.id = ? AND d.fund_id = ? AND dp.user_id = ? AND dp.status <> 'declined'`, c.DialogueID, v.FundID, v.UserID).Scan(&n).Error
-	return n > 0 && v.UserID != 0, err
+		WHERE d.id = ? AND d.fund_id = ? AND dp.user_id = ? AND dp.status <> 'declined'`, c.DialogueID, v.FundID, v.Participant()).Scan(&n).Error
+	return n > 0 && v.Participant() != 0, err
 }
 
 func nullID(id int64) any {
@@ -477,7 +484,7 @@ type Choice struct {
 	Value string `json:"value"`
 }
 
-// Sources lists what v may cite: the fund's themes (not set aside), every
+// Sources lists what v may cite: the fund's curated themes, every
 // section v may read, and the dialogues v takes part in.
 func (s *Service) Sources(ctx context.Context, v account.Viewer) ([]Choice, error) {
 	db := store.Conn(ctx, s.db)
@@ -486,7 +493,7 @@ func (s *Service) Sources(ctx context.Context, v account.Viewer) ([]Choice, erro
 		ID   int64
 		Name string
 	}
-	if err := db.Raw(`SELECT id, name FROM themes WHERE fund_id = ? AND status <> 'set_aside' ORDER BY lower(name)`, v.FundID).
+	if err := db.Raw(`SELECT id, name FROM themes WHERE fund_id = ? AND status = 'curated' ORDER BY lower(name)`, v.FundID).
 		Scan(&themes).Error; err != nil {
 		return nil, err
 	}
@@ -530,13 +537,13 @@ func (s *Service) Sources(ctx context.Context, v account.Viewer) ([]Choice, erro
 		}
 		i = j
 	}
-	if v.UserID != 0 {
+	if v.Participant() != 0 {
 		var ds []struct {
 			ID      int64
 			Purpose string
 		}
 		if err := db.Raw(`SELECT d.id, d.purpose FROM dialogues d JOIN dialogue_participants dp ON dp.dialogue_id = d.id
-			WHERE d.fund_id = ? AND dp.user_id = ? AND dp.status <> 'declined' ORDER BY d.meets_on DESC, d.id DESC`, v.FundID, v.UserID).
+			WHERE d.fund_id = ? AND dp.user_id = ? AND dp.status <> 'declined' ORDER BY d.meets_on DESC, d.id DESC`, v.FundID, v.Participant()).
 			Scan(&ds).Error; err != nil {
 			return nil, err
 		}
