@@ -118,7 +118,7 @@ func TestPatternJourney(t *testing.T) {
 	if got := bt.Text(t, ctx, "main"); !strings.Contains(got, "2 sources you can read") || !strings.Contains(got, "FUNDER-ONLY") {
 		t.Errorf("the steward's sources: %q", got)
 	}
-	if n := bt.Count(t, ctx, fmt.Sprintf(`main ul.cards a[href="/accounts/%d"]`, m.ID)); n != 2 {
+	if n := bt.Count(t, ctx, fmt.Sprintf(`main ul.cards a[href^="/accounts/%d#s-"]`, m.ID)); n != 2 {
 		t.Errorf("%d links to the account, want 2", n)
 	}
 	bt.CheckA11y(t, ctx, "sources (steward)")

@@ -1,14 +1,17 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/humblehq/humble/internal/account"
 	"github.com/humblehq/humble/internal/dialogue"
 	"github.com/humblehq/humble/internal/fault"
 	"github.com/humblehq/humble/internal/fund"
@@ -57,25 +60,55 @@ var dialogueLabels = map[string]string{
 	"dropped_reason": "The reason for dropping it", "status": "The status", "answer": "Your answer",
 }
 
+// dialogueFormLabels name a field that means something different in
+// each of a dialogue's forms, by form and field.
+var dialogueFormLabels = map[string]string{"notes-body": "The notes", "issue-body": "The issue you pass up"}
+
+// dialogueItemLabels name one item of a listed field.
+var dialogueItemLabels = map[string]string{
+	"invitees": "One of the people invited", "sources": "One of the accounts or sections it starts from",
+	"prompts": "One of the prompts",
+}
+
 // dialogueErrors turns a validation failure into the page's error list,
-// pointing each at the field id (indexed fields at their list).
-func dialogueErrors(err error, ids map[string]string) ([]fieldErr, bool) {
+// pointing each at the field id (indexed fields at their list); anchor
+// names the form, for fields that mean something different in each.
+func dialogueErrors(err error, anchor string, ids map[string]string) ([]fieldErr, bool) {
 	ve, ok := validate.As(err)
 	if !ok {
 		return nil, false
 	}
 	out := make([]fieldErr, 0, len(ve))
 	for _, f := range ve {
-		base, _, _ := strings.Cut(f.Field, "[")
-		label := dialogueLabels[base]
+		base, rest, indexed := strings.Cut(f.Field, "[")
+		label, message := dialogueLabels[base], f.Message
+		if l, ok := dialogueFormLabels[anchor+"-"+base]; ok {
+			label = l
+		}
 		if label == "" {
 			label = "This field"
+		}
+		// An indexed field is one of a list: say so, and never show
+		// a source's section keys.
+		if base == "invitees" && !indexed {
+			switch {
+			case message == "is required" || strings.HasPrefix(message, "must be at least"):
+				label, message = "Tick", "at least one person to invite"
+			case strings.HasPrefix(message, "must be at most "):
+				label, message = "Invite", strings.TrimPrefix(message, "must be ")+" people at a time"
+			}
+		}
+		if l, ok := dialogueItemLabels[base]; ok && indexed {
+			label = l
+			if strings.Contains(rest, ".") {
+				message = "is not a submitted account (or a section of one) in this fund that you can read"
+			}
 		}
 		id := base
 		if mapped, ok := ids[base]; ok {
 			id = mapped
 		}
-		out = append(out, fieldErr{ID: id, Message: sentence(label + " " + f.Message)})
+		out = append(out, fieldErr{ID: id, Message: sentence(label + " " + message)})
 	}
 	return out, true
 }
@@ -106,12 +139,33 @@ func sourceLabel(s dialogue.Source) string {
 		who = "The funder's reflection"
 	}
 	label := fmt.Sprintf("%s, %s to %s", who, longDate(s.PeriodStart), longDate(s.PeriodEnd))
-	if s.SectionKey != "" {
+	switch {
+	case s.SectionKey != "":
 		label += ": " + s.SectionTitle
-	} else {
+	case s.Kind == "funder":
+		label += " (the whole reflection)"
+	default:
 		label += " (the whole account)"
 	}
 	return label
+}
+
+// sortSources puts each account's sections in the order the account
+// itself gives them, the whole account first, keeping the accounts in
+// the order they came.
+func sortSources(ss []dialogue.Source) {
+	first := map[int64]int{}
+	for i, s := range ss {
+		if _, ok := first[s.AccountID]; !ok {
+			first[s.AccountID] = i
+		}
+	}
+	slices.SortStableFunc(ss, func(a, b dialogue.Source) int {
+		if c := cmp.Compare(first[a.AccountID], first[b.AccountID]); c != 0 {
+			return c
+		}
+		return cmp.Compare(slices.Index(account.SectionKeys, a.SectionKey), slices.Index(account.SectionKeys, b.SectionKey))
+	})
 }
 
 func sourceValue(s dialogue.Source) string {
@@ -191,6 +245,7 @@ func (u *UI) renderDialogues(c echo.Context, status int, p page, f fund.Fund, in
 		if err != nil {
 			return err
 		}
+		sortSources(cands)
 		for _, s := range cands {
 			v := sourceValue(s)
 			d.Sources = append(d.Sources, sourceChoice{Value: v, Label: sourceLabel(s), Checked: hasString(sources, v)})
@@ -264,7 +319,7 @@ func (u *UI) conveneDialogue(c echo.Context) error {
 	ctx, pr := c.Request().Context(), httpapi.CurrentPrincipal(c)
 	id, err := u.Dialogues.Convene(ctx, pr.User.ID, f.ID, in, httpapi.DialogueSourceReader(ctx, u.Authz, u.Accounts, pr))
 	if err != nil {
-		errs, ok := dialogueErrors(err, map[string]string{"invitees": "invitees", "sources": "sources"})
+		errs, ok := dialogueErrors(err, "", map[string]string{"invitees": "invitees", "sources": "sources"})
 		if !ok {
 			return err
 		}
@@ -280,10 +335,12 @@ func (u *UI) conveneDialogue(c echo.Context) error {
 
 // dialogueData is a dialogue's page.
 type dialogueData struct {
-	D          dialogue.Dialogue
-	Me         int64
-	CanWrite   bool
-	Invited    bool
+	D        dialogue.Dialogue
+	Me       int64
+	CanWrite bool
+	Invited  bool
+	// Steward: the person answers the fund's issues passed up.
+	Steward    bool
 	Invitable  []personChoice
 	Owners     []personChoice
 	StatusName map[string]string
@@ -312,16 +369,22 @@ type actionRow struct {
 	StatusErr  *fieldErr
 	ReasonErr  *fieldErr
 	Reason     string
+	// Selected is the status the form shows: the action's own, or the
+	// one just asked for when the change could not be saved.
+	Selected string
 }
 
 func (d dialogueData) rows(p page, as []dialogue.Action) []actionRow {
 	out := make([]actionRow, 0, len(as))
 	for _, a := range as {
 		r := actionRow{A: a, CSRF: p.CSRF, From: d.D.ID, CanWrite: d.CanWrite, StatusName: dialogue.StatusNames[a.Status],
-			Statuses: d.Statuses, Reason: a.DroppedReason,
+			Statuses: d.Statuses, Reason: a.DroppedReason, Selected: a.Status,
 			StatusErr: p.FieldError(fmt.Sprintf("status-%d", a.ID)), ReasonErr: p.FieldError(fmt.Sprintf("dropped_reason-%d", a.ID))}
 		if a.ID == d.ActionErr {
 			r.Reason = d.ActionForm["dropped_reason"]
+			if _, ok := dialogue.StatusNames[d.ActionForm["status"]]; ok {
+				r.Selected = d.ActionForm["status"]
+			}
 		}
 		out = append(out, r)
 	}
@@ -377,6 +440,7 @@ func (u *UI) renderDialogue(c echo.Context, status int, p page, id int64, edit f
 	d := dialogueData{D: dl, Me: pr.User.ID, StatusName: dialogue.ParticipationNames,
 		CanWrite: dl.MyStatus == dialogue.Convener || dl.MyStatus == dialogue.Accepted,
 		Invited:  dl.MyStatus == dialogue.Invited, ActionForm: map[string]string{},
+		Steward:  u.Authz.Allowed(pr.Actor(), "list", httpapi.IssueResource(dl.FundID)),
 		Statuses: choicesOf([]string{dialogue.Open, dialogue.Done, dialogue.Dropped}, dialogue.StatusNames)}
 	if f, err := u.Funds.Get(ctx, dl.FundID); err == nil {
 		d.FundName = f.Name
@@ -417,7 +481,7 @@ func (u *UI) renderDialogue(c echo.Context, status int, p page, id int64, edit f
 // errors (422), a stale version (412), a refusal the rules make (403, 409).
 func (u *UI) dialogueFailed(c echo.Context, id int64, err error, anchor, target string, edit func(*dialogueData)) error {
 	p := u.newPage(c, "")
-	if errs, ok := dialogueErrors(err, nil); ok {
+	if errs, ok := dialogueErrors(err, anchor, nil); ok {
 		for i := range errs {
 			if anchor != "" {
 				errs[i].ID = anchor + "-" + errs[i].ID
@@ -472,7 +536,9 @@ func (u *UI) inviteToDialogue(c echo.Context) error {
 	if _, err := u.Dialogues.Invite(c.Request().Context(), httpapi.CurrentPrincipal(c).User.ID, id, in); err != nil {
 		if ve, ok := validate.As(err); ok {
 			for i := range ve {
-				ve[i].Field = "invitees"
+				if !strings.HasPrefix(ve[i].Field, "invitees") {
+					ve[i].Field = "invitees"
+				}
 			}
 			err = ve
 		}
@@ -583,7 +649,7 @@ func (u *UI) updateDialogueAction(c echo.Context) error {
 		}
 		keep := func(d *dialogueData) {
 			d.ActionErr = actionID
-			d.ActionForm["dropped_reason"] = in.DroppedReason
+			d.ActionForm["dropped_reason"], d.ActionForm["status"] = in.DroppedReason, in.Status
 		}
 		if ve, ok := validate.As(err); ok {
 			p := u.newPage(c, "")

@@ -454,6 +454,11 @@ func (u *UI) buildReflection(c echo.Context, m account.Meta, r account.Reader) (
 	d.CanConfirm = m.Status == account.Awaiting && r.Owner && u.can(c, m, "submit")
 	d.CanAddendum = m.Status == account.Submitted && r.Owner && u.can(c, m, "update")
 	d.CanWithdraw = !d.Funder && (u.can(c, m, "withdraw_story"))
+	// The same two questions the themes page asks (accountToTag), so the
+	// link shows only to those it lets in.
+	if pr := httpapi.CurrentPrincipal(c); !pr.Anonymous() && u.Authz.Allowed(pr.Actor(), "create", httpapi.TagResource(m.FundID)) {
+		d.CanTag = u.Patterns.MayTag(ctx, httpapi.FundViewer(u.Authz, pr, m.FundID), m.ID, "", 0) == nil
+	}
 	if !d.Funder && m.Status == account.Submitted {
 		pr := httpapi.CurrentPrincipal(c).Actor()
 		d.CanReadResponse = u.Authz.Allowed(pr, "read", httpapi.ResponseResource(m.FundID, m.OrganisationID))

@@ -201,7 +201,7 @@ func synthesisErrors(err error, p *page) bool {
 		if strings.HasPrefix(id, "citations") {
 			id = "citations"
 		}
-		msg := sentence(synthesisLabels[id] + " " + fe.Message)
+		msg := sentence(synthesisLabels[id] + " " + strings.ReplaceAll(fe.Message, "period_start", "its start"))
 		if id == "citations" {
 			msg = "One of the sources you chose is not one you can cite. Choose again from the list."
 		}
