@@ -162,8 +162,9 @@ var patternRows = map[string][]access{
 		{"other-grantee", "/accounts/{private}/themes", "tag-not_as_hoped={theme}", 404},
 		{"grantee", "/accounts/{draft}/themes", "tag-what_we_tried={theme}", 404},
 		{"grantee", "/accounts/{submitted}/themes", "tag-what_we_learnt={theme}&tag-what_we_tried={theme2}", 303},
-		{"steward", "/accounts/{private}/themes", "tag-not_as_hoped={theme}&tag-not_as_hoped={theme2}", 303},
-		{"steward", "/accounts/{private}/themes", "tag-not_as_hoped={suggested2}", 422},
+		{"steward", "/accounts/{private}/themes", "tag-not_as_hoped={theme}", 303},
+		// A theme not in use: the whole form is refused and changes nothing.
+		{"steward", "/accounts/{private}/themes", "tag-not_as_hoped={suggested2}&was-not_as_hoped={theme}", 422},
 	},
 	"GET /dialogues/:id/themes": {
 		{"anonymous", "/dialogues/{dialogue}/themes", "", 303},

@@ -388,3 +388,66 @@ func TestQuartersAndExcerpts(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// TestSetTagsIsOneChange saves a tagging form as a steward would: a
+// refusal part-way through changes nothing, and a tag someone else put on
+// after the form was shown is kept when the form did not show it.
+func TestSetTagsIsOneChange(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	steward := w.viewers()["steward"]
+	tagsOn := func(acc int64) map[string][]int64 {
+		t.Helper()
+		ts, err := w.svc.TagsOn(ctx, acc, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]int64{}
+		for _, tg := range ts {
+			out[*tg.SectionKey] = append(out[*tg.SectionKey], tg.ThemeID)
+		}
+		return out
+	}
+	src := func(key string) pattern.NewTag { return pattern.NewTag{AccountID: w.a2, SectionKey: key} }
+	set := func(m ...int64) map[int64]bool {
+		out := map[int64]bool{}
+		for _, id := range m {
+			out[id] = true
+		}
+		return out
+	}
+	if err := w.svc.SetTags(ctx, steward, []pattern.Retag{
+		{Source: src("what_we_learnt"), Want: set(w.belonging)},
+		{Source: src("what_we_need"), Want: set(w.time)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := fmt.Sprint(tagsOn(w.a2))
+
+	// The second source asks for a theme that is not in use: the first
+	// source's change (dropping Belonging, adding Time) must not stay.
+	err := w.svc.SetTags(ctx, steward, []pattern.Retag{
+		{Source: src("what_we_learnt"), Want: set(w.time), Shown: set(w.belonging)},
+		{Source: src("what_we_need"), Want: set(w.idea), Shown: set(w.time)},
+	})
+	if _, ok := validate.As(err); !ok {
+		t.Fatalf("a theme not in use: %v, want a validation error", err)
+	}
+	if after := fmt.Sprint(tagsOn(w.a2)); after != before {
+		t.Fatalf("a refused form changed the tags: %s, then %s", before, after)
+	}
+
+	// Someone tags what_we_learnt with Time after the form was shown with
+	// only Belonging ticked; the form unticks Belonging.
+	if _, err := w.svc.Tag(ctx, steward, pattern.NewTag{ThemeID: w.time, AccountID: w.a2, SectionKey: "what_we_learnt"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.svc.SetTags(ctx, steward, []pattern.Retag{
+		{Source: src("what_we_learnt"), Want: set(), Shown: set(w.belonging)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(tagsOn(w.a2)["what_we_learnt"]); got != fmt.Sprint([]int64{w.time}) {
+		t.Fatalf("what_we_learnt has themes %s, want only the one added meanwhile (%d)", got, w.time)
+	}
+}

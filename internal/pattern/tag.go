@@ -242,3 +242,63 @@ func (s *Service) Dialogue(ctx context.Context, id int64) (DialogueRef, error) {
 	}
 	return ds[0], nil
 }
+
+// Retag is what a tagging form asks of one source: the themes ticked
+// (Want), and those that were ticked when the form was shown (Shown).
+type Retag struct {
+	Source NewTag // the account section or dialogue; ThemeID unused
+	Want   map[int64]bool
+	Shown  map[int64]bool
+}
+
+// SetTags applies a tagging form in one transaction: each source gains
+// the themes ticked and loses those that were ticked when the form was
+// shown and are not now. A tag someone else put on since the form was
+// shown stays, and any refusal changes nothing at all.
+func (s *Service) SetTags(ctx context.Context, v account.Viewer, changes []Retag) error {
+	return store.WithTx(ctx, s.db, func(ctx context.Context, tx *gorm.DB) error {
+		for _, ch := range changes {
+			// One tagging form at a time per source, so that what is
+			// read here is what the inserts below meet.
+			lock := `SELECT id FROM reflective_accounts WHERE id = ? FOR UPDATE`
+			id := ch.Source.AccountID
+			if id == 0 {
+				lock, id = `SELECT id FROM dialogues WHERE id = ? FOR UPDATE`, ch.Source.DialogueID
+			}
+			if err := tx.Exec(lock, id).Error; err != nil {
+				return err
+			}
+			tags, err := s.TagsOn(ctx, ch.Source.AccountID, ch.Source.DialogueID)
+			if err != nil {
+				return err
+			}
+			had := map[int64]bool{}
+			for _, t := range tags {
+				if ch.Source.AccountID != 0 && (t.SectionKey == nil || *t.SectionKey != ch.Source.SectionKey) {
+					continue
+				}
+				had[t.ThemeID] = true
+				if ch.Shown[t.ThemeID] && !ch.Want[t.ThemeID] {
+					if err := s.Untag(ctx, v, t.ID); err != nil {
+						return err
+					}
+				}
+			}
+			ids := make([]int64, 0, len(ch.Want))
+			for id := range ch.Want {
+				if !had[id] {
+					ids = append(ids, id)
+				}
+			}
+			slices.Sort(ids)
+			for _, id := range ids {
+				in := ch.Source
+				in.ThemeID = id
+				if _, err := s.Tag(ctx, v, in); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}

@@ -84,6 +84,9 @@ func (u *UI) themesPage(c echo.Context) error {
 	}
 	p := u.newPage(c, "")
 	p.Notice = patternNotices[c.QueryParam("notice")]
+	if c.QueryParam("notice") == "suggested" && httpapi.CuratesThemes(u.Authz, httpapi.CurrentPrincipal(c), f.ID) {
+		p.Notice = "Your theme is suggested. Accept it below when the fund should use it."
+	}
 	return u.renderThemes(c, http.StatusOK, p, f)
 }
 
@@ -318,50 +321,35 @@ func (u *UI) accountTagsPage(c echo.Context) error {
 	return u.render(c, http.StatusOK, "theme_tags", p)
 }
 
-// wanted reads the themes ticked for one source.
-func wanted(c echo.Context, key string) (map[int64]bool, error) {
+// formThemes reads the theme ids a tagging form sent under name: the
+// boxes ticked ("tag-KEY") or those ticked when it was shown ("was-KEY").
+func formThemes(c echo.Context, name string) (map[int64]bool, error) {
 	form, err := c.FormParams()
 	if err != nil {
 		return nil, err
 	}
 	out := map[int64]bool{}
-	for _, s := range form["tag-"+key] {
+	for _, s := range form[name] {
 		id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil || id <= 0 {
-			return nil, validate.Field("tag-"+key, "is not a theme of this fund")
+			return nil, validate.Field(name, "is not a theme of this fund")
 		}
 		out[id] = true
 	}
 	return out, nil
 }
 
-// applyTags makes the tags on one source what the form asked for.
-func (u *UI) applyTags(c echo.Context, v account.Viewer, have []pattern.Tag, want map[int64]bool, in pattern.NewTag) error {
-	ctx := c.Request().Context()
-	had := map[int64]bool{}
-	for _, t := range have {
-		had[t.ThemeID] = true
-		if !want[t.ThemeID] {
-			if err := u.Patterns.Untag(ctx, v, t.ID); err != nil {
-				return err
-			}
-		}
+// retag reads what a tagging form asks of the source under key.
+func retag(c echo.Context, key string, source pattern.NewTag) (pattern.Retag, error) {
+	want, err := formThemes(c, "tag-"+key)
+	if err != nil {
+		return pattern.Retag{}, err
 	}
-	ids := make([]int64, 0, len(want))
-	for id := range want {
-		ids = append(ids, id)
+	shown, err := formThemes(c, "was-"+key)
+	if err != nil {
+		return pattern.Retag{}, err
 	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		if had[id] {
-			continue
-		}
-		in.ThemeID = id
-		if _, err := u.Patterns.Tag(ctx, v, in); err != nil && !errors.Is(err, pattern.ErrTagged) {
-			return err
-		}
-	}
-	return nil
+	return pattern.Retag{Source: source, Want: want, Shown: shown}, nil
 }
 
 func (u *UI) saveAccountTags(c echo.Context) error {
@@ -377,24 +365,16 @@ func (u *UI) saveAccountTags(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tags, err := u.Patterns.TagsOn(ctx, m.ID, 0)
-	if err != nil {
-		return err
-	}
+	changes := make([]pattern.Retag, 0, len(keys))
 	for _, key := range keys {
-		want, err := wanted(c, key)
+		ch, err := retag(c, key, pattern.NewTag{AccountID: m.ID, SectionKey: key})
 		if err != nil {
 			return err
 		}
-		var have []pattern.Tag
-		for _, t := range tags {
-			if t.SectionKey != nil && *t.SectionKey == key {
-				have = append(have, t)
-			}
-		}
-		if err := u.applyTags(c, v, have, want, pattern.NewTag{AccountID: m.ID, SectionKey: key}); err != nil {
-			return err
-		}
+		changes = append(changes, ch)
+	}
+	if err := u.Patterns.SetTags(ctx, v, changes); err != nil {
+		return err
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/accounts/%d/themes?notice=tagged", m.ID))
 }
@@ -457,15 +437,11 @@ func (u *UI) saveDialogueTags(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tags, err := u.Patterns.TagsOn(c.Request().Context(), 0, dl.ID)
+	ch, err := retag(c, "notes", pattern.NewTag{DialogueID: dl.ID})
 	if err != nil {
 		return err
 	}
-	want, err := wanted(c, "notes")
-	if err != nil {
-		return err
-	}
-	if err := u.applyTags(c, v, tags, want, pattern.NewTag{DialogueID: dl.ID}); err != nil {
+	if err := u.Patterns.SetTags(c.Request().Context(), v, []pattern.Retag{ch}); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/dialogues/%d/themes?notice=tagged", dl.ID))
