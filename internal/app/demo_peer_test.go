@@ -3,10 +3,12 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/humblehq/humble/internal/account"
+	"github.com/humblehq/humble/internal/app"
 	"github.com/humblehq/humble/internal/apptest"
 	"github.com/humblehq/humble/internal/dialogue"
 	"github.com/humblehq/humble/internal/httpapi"
@@ -97,6 +99,19 @@ func demoPeerLearning(t *testing.T, env *apptest.Env, fundID int64) {
 	steward, peer, public := total(viewer(amara)), total(viewer(demoPerson(t, env, "priya@example.org"))), total(viewer(0))
 	if !(steward >= peer && peer > public && public > 0) {
 		t.Errorf("pattern counts: steward %d, priya %d, public %d", steward, peer, public)
+	}
+
+	// Rosa was invited to the follow-up and has not answered: her home
+	// page says so. Tom, who accepted, has nothing waiting.
+	for who, want := range map[string]bool{"rosa@example.org": true, "tom@example.org": false} {
+		rb := env.NewBrowser(t)
+		if r := rb.Post(t, "/sign-in", url.Values{"email": {who}, "password": {app.DemoPassword}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("%s signs in: %d", who, r.Status)
+		}
+		home := string(rb.Get(t, "/").Body)
+		if got := strings.Contains(home, `href="/dialogues/`+demoID(followUp)+`"`); got != want {
+			t.Errorf("%s's home page lists the follow-up as waiting for an answer: %v, want %v", who, got, want)
+		}
 	}
 
 	b := env.NewBrowser(t)

@@ -28,6 +28,16 @@ func (s *Service) List(ctx context.Context, fundID, userID int64) ([]Summary, er
 	return out, err
 }
 
+// Invitations returns the dialogues, in any fund, that userID is invited
+// to and has not yet answered, the soonest first. The caller keeps only
+// those in funds where the person still takes part.
+func (s *Service) Invitations(ctx context.Context, userID int64) ([]Summary, error) {
+	out := []Summary{}
+	err := store.Conn(ctx, s.db).Raw(selectSummary+` WHERE me.status = 'invited' ORDER BY d.meets_on, d.id`, userID).
+		Scan(&out).Error
+	return out, err
+}
+
 // Get returns a dialogue as userID sees it: only for its convener and the
 // people invited who have not declined (anyone else gets ErrNotFound), and
 // with only the sources canRead allows.

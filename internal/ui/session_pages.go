@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"github.com/humblehq/humble/internal/dialogue"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +22,8 @@ type homeData struct {
 	OpenFunds []homeFund // funds anyone may read
 	CanFound  bool       // a member of a funder organisation
 	InOrg     bool       // a member of any organisation
+	// Invitations are the dialogues waiting for the person's answer.
+	Invitations []dialogue.Summary
 }
 
 func (u *UI) home(c echo.Context) error {
@@ -61,6 +64,17 @@ func (u *UI) home(c echo.Context) error {
 		}
 		d.CanFound = len(funders) > 0
 		d.InOrg = len(pr.OrgIDs) > 0
+		// Dialogues waiting for an answer, in funds where they still take
+		// part (as the dialogue itself would open to them).
+		invited, err := u.Dialogues.Invitations(ctx, pr.User.ID)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invited {
+			if u.Authz.Allowed(pr.Actor(), "read", httpapi.DialogueResource(inv.FundID)) {
+				d.Invitations = append(d.Invitations, inv)
+			}
+		}
 	}
 	p.Data = d
 	return u.render(c, http.StatusOK, "home", p)
