@@ -112,9 +112,9 @@ func TestPatternJourney(t *testing.T) {
 	}
 	bt.CheckA11y(t, ctx, "pattern view (steward)")
 	bt.Screenshot(t, ctx, "patterns-steward")
-	wantStatus(t, "follow the count", bt.FollowLink(t, ctx, "2 sources for Belonging in 2026-Q2"), http.StatusOK)
+	wantStatus(t, "follow the count", bt.FollowLink(t, ctx, "2 sources for Belonging in April to June 2026"), http.StatusOK)
 	wantPath(t, ctx, env, fmt.Sprintf("/funds/%d/patterns/%d?period=2026-Q2", fund, th.ID))
-	wantText(t, ctx, "h1", "“Belonging” in 2026-Q2")
+	wantText(t, ctx, "h1", "“Belonging” in April to June 2026")
 	if got := bt.Text(t, ctx, "main"); !strings.Contains(got, "2 sources you can read") || !strings.Contains(got, "FUNDER-ONLY") {
 		t.Errorf("the steward's sources: %q", got)
 	}
@@ -128,11 +128,11 @@ func TestPatternJourney(t *testing.T) {
 	other := freshBrowser(t, ctx)
 	wantStatus(t, "peer signs in", signIn(t, other, env, peer.Email, apptest.Password), http.StatusOK)
 	wantStatus(t, "peer opens the patterns", bt.Navigate(t, other, env.URL+patterns), http.StatusOK)
-	if got := bt.Text(t, other, "table"); !strings.Contains(got, "2026-Q2 1 source for Belonging in 2026-Q2 1") || strings.Contains(got, "2 sources") {
+	if got := bt.Text(t, other, "table"); !strings.Contains(got, "April to June 2026 1 source for Belonging in April to June 2026 1") || strings.Contains(got, "2 sources") {
 		t.Errorf("the peer's figures: %q", got)
 	}
 	bt.CheckA11y(t, other, "pattern view (peer)")
-	wantStatus(t, "peer follows the count", bt.FollowLink(t, other, "1 source for Belonging in 2026-Q2"), http.StatusOK)
+	wantStatus(t, "peer follows the count", bt.FollowLink(t, other, "1 source for Belonging in April to June 2026"), http.StatusOK)
 	if got := bt.Text(t, other, "main"); !strings.Contains(got, "1 source you can read") || strings.Contains(got, "FUNDER-ONLY") ||
 		!strings.Contains(got, "The young people plan better menus") {
 		t.Errorf("the peer's sources: %q", got)

@@ -620,3 +620,16 @@ func chartOf(v pattern.View) patternChart {
 	}
 	return ch
 }
+
+// quarterMonths name each quarter's months.
+var quarterMonths = [4]string{"January to March", "April to June", "July to September", "October to December"}
+
+// quarterWords says a quarter such as "2026-Q2" in words: "April to June
+// 2026" (anything else as it is).
+func quarterWords(q string) string {
+	year, n, ok := pattern.ParseQuarter(q)
+	if !ok {
+		return q
+	}
+	return fmt.Sprintf("%s %d", quarterMonths[n-1], year)
+}

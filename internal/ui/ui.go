@@ -69,6 +69,7 @@ func (u *UI) Load() error {
 		"money":     money.Format,
 		"stageName": func(s string) string { return fund.StageNames[s] },
 		"longDate":  longDate,
+		"quarter":   quarterWords,
 		"roleName":  func(s string) string { return fund.RoleNames[s] },
 		"deref": func(p *string) string {
 			if p == nil {
