@@ -353,7 +353,7 @@ func TestPanelMemberJourney(t *testing.T) {
 	bt.CheckA11y(t, member, "application (recused)")
 
 	wantStatus(t, "GET the kitchen's discussion", bt.Navigate(t, member, env.URL+kitchenPath+"/discussion"), http.StatusForbidden)
-	if got := bt.Text(t, member, "main"); !strings.Contains(got, "you recused yourself from this application, so its deliberation is closed to you") {
+	if got := bt.Text(t, member, "main"); !strings.Contains(got, "You recused yourself from this application, so its deliberation is closed to you") {
 		t.Errorf("the refused discussion says %q", got)
 	}
 	if bt.Count(t, member, "textarea, ol.comments") != 0 {

@@ -191,11 +191,46 @@ func (u *UI) render(c echo.Context, status int, name string, p page) error {
 // RenderError shows a problem as a page (the error handler calls it).
 func (u *UI) RenderError(c echo.Context, p httpapi.Problem) {
 	pg := u.newPage(c, "")
-	pg.Data = p
+	d := errorPage{Problem: p, Heading: errorHeadings[p.Status]}
+	if d.Heading == "" {
+		d.Heading = p.Title
+	}
+	if len(p.Errors) > 0 {
+		// Named fields read as a list, not as the API's one line.
+		d.Detail = ""
+		for _, f := range p.Errors {
+			d.Fields = append(d.Fields, f.Field+": "+f.Message)
+		}
+	} else if d.Detail != "" {
+		r := []rune(d.Detail)
+		d.Detail = strings.ToUpper(string(r[0])) + string(r[1:])
+	}
+	pg.Data = d
 	if err := u.render(c, p.Status, "error", pg); err != nil {
 		u.Log.Error("render error page", "error", err)
 		_ = c.String(p.Status, p.Title)
 	}
+}
+
+// errorPage is what the error page shows: the problem, a heading in
+// plain words, and the fields at fault one by one.
+type errorPage struct {
+	httpapi.Problem
+	Heading string
+	Fields  []string
+}
+
+// errorHeadings say what went wrong, by status, as a person would.
+var errorHeadings = map[int]string{
+	http.StatusBadRequest:          "Something in that request is not right",
+	http.StatusUnauthorized:        "Please sign in",
+	http.StatusForbidden:           "You cannot do this here",
+	http.StatusNotFound:            "We could not find that",
+	http.StatusConflict:            "That has already changed",
+	http.StatusPreconditionFailed:  "Someone changed this while you were working on it",
+	http.StatusUnprocessableEntity: "Something in that is not right",
+	http.StatusTooManyRequests:     "Too many tries: wait a moment",
+	http.StatusInternalServerError: "Something went wrong on our side",
 }
 
 // errorsOf turns a validation failure into per-field messages with the
