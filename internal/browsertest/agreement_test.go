@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/humblehq/humble/internal/application/applicationtest"
 	"github.com/humblehq/humble/internal/apptest"
 	"github.com/humblehq/humble/internal/authz"
 	bt "github.com/humblehq/humble/internal/browsertest"
@@ -24,26 +25,9 @@ func TestAgreementJourney(t *testing.T) {
 	sam, gus := env.CreateUser(t, "Sam Steward"), env.CreateUser(t, "Gus Grantee")
 	club := env.CreateOrg(t, "Hillside Youth Club", org.Applicant, gus)
 	funder := env.CreateOrg(t, "Riverside Trust", org.Funder, sam)
-	id := func(sql string, args ...any) int64 {
-		t.Helper()
-		var id int64
-		if err := env.DB.Raw(sql, args...).Scan(&id).Error; err != nil || id == 0 {
-			t.Fatalf("%s: %v", sql, err)
-		}
-		return id
-	}
-	fund := id(`INSERT INTO funds (organisation_id, name, purpose_flourishing, purpose_whom, purpose_where, budget_minor,
-		currency, system_scale, status) VALUES (?, 'Riverside Futures', 'belonging', 'young people', 'the Lower Don valley',
-		5000000, 'GBP', 'place', 'active') RETURNING id`, funder.ID)
-	round := id(`INSERT INTO rounds (fund_id, name, budget_minor, applications_open_at, applications_close_at, voting_open_at,
-		voting_close_at, method, rule, quorum, tie_break, state) VALUES (?, 'Spring round', 150000,
-		now() - interval '60 days', now() - interval '40 days', now() - interval '40 days', now() - interval '20 days',
-		'approval', 'greedy', 1, 'lower_cost', 'decided') RETURNING id`, fund)
-	app := id(`INSERT INTO applications (round_id, fund_id, organisation_id, title, explore, with_whom, how_learn, amount_minor)
-		VALUES (?, ?, ?, 'Kitchen table', 'Whether a shared supper helps neighbours meet.', 'Neighbours', 'Talking', 1000000) RETURNING id`,
-		round, fund, club.ID)
-	grant := id(`INSERT INTO grants (fund_id, round_id, application_id, organisation_id, title, amount_minor, starts_on, ends_on)
-		VALUES (?, ?, ?, ?, 'Kitchen table', 1000000, '2026-04-01', '2027-03-31') RETURNING id`, fund, round, app, club.ID)
+	fund := applicationtest.FundOf(t, env.DB, funder.ID, "Riverside Futures")
+	round := applicationtest.PastRound(t, env.DB, fund, "decided")
+	_, grant := applicationtest.Grant(t, env.DB, round, club.ID, "Kitchen table", 1000000, "2026-04-01", "2027-03-31")
 	env.Grant(t, sam, authz.Steward, authz.FundDomain(fund))
 	env.Grant(t, gus, authz.Grantee, authz.FundDomain(fund))
 	waitForFundRole(t, env, gus.ID, authz.Grantee, fund)
@@ -59,7 +43,7 @@ func TestAgreementJourney(t *testing.T) {
 	bt.CheckA11y(t, steward, "agreement (not started)")
 	wantStatus(t, "start writing", bt.FollowLink(t, steward, "Start writing the agreement"), http.StatusOK)
 	wantText(t, steward, "h1", "Start the learning agreement")
-	if got := bt.FieldValue(t, steward, "Shared purpose"); got != "To enable belonging for young people in the Lower Don valley." {
+	if got := bt.FieldValue(t, steward, "Shared purpose"); got != "To enable belonging for young people in Riverside." {
 		t.Errorf("the first draft's shared purpose: %q", got)
 	}
 	bt.Fill(t, steward, "Why we funded you", "The panel loved that the kitchen is run by the people who use it.")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/humblehq/humble/internal/application/applicationtest"
 	"github.com/humblehq/humble/internal/apptest"
 	"github.com/humblehq/humble/internal/authz"
 	bt "github.com/humblehq/humble/internal/browsertest"
@@ -48,19 +49,11 @@ func TestPeerDialogueJourney(t *testing.T) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	fund := id(`INSERT INTO funds (organisation_id, name, purpose_flourishing, purpose_whom, purpose_where, budget_minor,
-		currency, system_scale, status) VALUES (?, 'Riverside Futures', 'belonging', 'young people', 'Riverside', 5000000,
-		'GBP', 'place', 'active') RETURNING id`, funder.ID)
-	round := id(`INSERT INTO rounds (fund_id, name, budget_minor, applications_open_at, applications_close_at, voting_open_at,
-		voting_close_at, method, rule, quorum, tie_break, state) VALUES (?, 'Spring', 150000, now() - interval '200 days',
-		now() - interval '190 days', now() - interval '190 days', now() - interval '180 days', 'approval', 'mes_cost_add1_greedy',
-		1, 'lower_cost', 'review') RETURNING id`, fund)
+	fund := applicationtest.FundOf(t, env.DB, funder.ID, "Riverside Futures")
+	round := applicationtest.PastRound(t, env.DB, fund, "review")
 	for who, u := range map[string]user.User{"tom": tom, "priya": priya, "rosa": rosa} {
 		o := orgs[who]
-		app := id(`INSERT INTO applications (round_id, fund_id, organisation_id, title, explore, with_whom, how_learn, amount_minor)
-			VALUES (?, ?, ?, 'Clubs', 'x', 'y', 'z', 50000) RETURNING id`, round, fund, o.ID)
-		grant := id(`INSERT INTO grants (fund_id, round_id, application_id, organisation_id, title, amount_minor, starts_on, ends_on)
-			VALUES (?, ?, ?, ?, 'Clubs', 50000, current_date - 100, current_date + 265) RETURNING id`, fund, round, app, o.ID)
+		_, grant := applicationtest.Grant(t, env.DB, round, o.ID, "Clubs", 50000, applicationtest.Day(-100), applicationtest.Day(265))
 		acc := id(`INSERT INTO reflective_accounts (fund_id, grant_id, organisation_id, kind, period_start, period_end, author_id)
 			VALUES (?, ?, ?, 'grantee', current_date - 100, current_date - 10, ?) RETURNING id`, fund, grant, o.ID, u.ID)
 		exec(`INSERT INTO account_sections (account_id, key, body, visibility) VALUES (?, 'what_we_learnt', 'We learnt to ask first.', 'peers'),

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/humblehq/humble/internal/account"
+	"github.com/humblehq/humble/internal/application/applicationtest"
 	"github.com/humblehq/humble/internal/apptest"
 	"github.com/humblehq/humble/internal/authz"
 	bt "github.com/humblehq/humble/internal/browsertest"
@@ -26,25 +27,9 @@ func TestPatternJourney(t *testing.T) {
 	club := env.CreateOrg(t, "Hillside Youth Club", org.Applicant, grantee)
 	env.CreateOrg(t, "Shared Tables", org.Applicant, peer)
 	funder := env.CreateOrg(t, "Riverside Trust", org.Funder, steward)
-	id := func(sql string, args ...any) int64 {
-		t.Helper()
-		var id int64
-		if err := env.DB.Raw(sql, args...).Scan(&id).Error; err != nil || id == 0 {
-			t.Fatalf("%s: %v", sql, err)
-		}
-		return id
-	}
-	fund := id(`INSERT INTO funds (organisation_id, name, purpose_flourishing, purpose_whom, purpose_where, budget_minor,
-		currency, system_scale, status) VALUES (?, 'Riverside Futures', 'belonging', 'young people', 'Riverside', 5000000,
-		'GBP', 'place', 'active') RETURNING id`, funder.ID)
-	round := id(`INSERT INTO rounds (fund_id, name, budget_minor, applications_open_at, applications_close_at, voting_open_at,
-		voting_close_at, method, rule, quorum, tie_break, state) VALUES (?, 'Spring', 150000, now() - interval '200 days',
-		now() - interval '190 days', now() - interval '190 days', now() - interval '180 days', 'approval', 'mes_cost_add1_greedy',
-		1, 'lower_cost', 'review') RETURNING id`, fund)
-	app := id(`INSERT INTO applications (round_id, fund_id, organisation_id, title, explore, with_whom, how_learn, amount_minor)
-		VALUES (?, ?, ?, 'Saturday clubs', 'x', 'y', 'z', 50000) RETURNING id`, round, fund, club.ID)
-	grant := id(`INSERT INTO grants (fund_id, round_id, application_id, organisation_id, title, amount_minor, starts_on, ends_on)
-		VALUES (?, ?, ?, ?, 'Saturday clubs', 50000, '2026-01-01', '2026-12-31') RETURNING id`, fund, round, app, club.ID)
+	fund := applicationtest.FundOf(t, env.DB, funder.ID, "Riverside Futures")
+	round := applicationtest.PastRound(t, env.DB, fund, "review")
+	_, grant := applicationtest.Grant(t, env.DB, round, club.ID, "Saturday clubs", 50000, "2026-01-01", "2026-12-31")
 	dom := authz.FundDomain(fund)
 	env.Grant(t, steward, authz.Steward, dom)
 	env.Grant(t, grantee, authz.Grantee, dom)

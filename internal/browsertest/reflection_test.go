@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/humblehq/humble/internal/application/applicationtest"
 	"github.com/humblehq/humble/internal/apptest"
 	"github.com/humblehq/humble/internal/authz"
 	bt "github.com/humblehq/humble/internal/browsertest"
@@ -34,17 +35,9 @@ func TestReflectiveAccountJourney(t *testing.T) {
 		}
 		return id
 	}
-	fund := id(`INSERT INTO funds (organisation_id, name, purpose_flourishing, purpose_whom, purpose_where, budget_minor,
-		currency, system_scale, status) VALUES (?, 'Riverside Futures', 'belonging', 'young people', 'Riverside', 5000000,
-		'GBP', 'place', 'active') RETURNING id`, funder.ID)
-	round := id(`INSERT INTO rounds (fund_id, name, budget_minor, applications_open_at, applications_close_at, voting_open_at,
-		voting_close_at, method, rule, quorum, tie_break, state) VALUES (?, 'Spring', 150000, now() - interval '200 days',
-		now() - interval '190 days', now() - interval '190 days', now() - interval '180 days', 'approval', 'mes_cost_add1_greedy',
-		1, 'lower_cost', 'review') RETURNING id`, fund)
-	app := id(`INSERT INTO applications (round_id, fund_id, organisation_id, title, explore, with_whom, how_learn, amount_minor)
-		VALUES (?, ?, ?, 'Saturday clubs', 'x', 'y', 'z', 50000) RETURNING id`, round, fund, club.ID)
-	grant := id(`INSERT INTO grants (fund_id, round_id, application_id, organisation_id, title, amount_minor, starts_on, ends_on)
-		VALUES (?, ?, ?, ?, 'Saturday clubs', 50000, current_date - 100, current_date + 265) RETURNING id`, fund, round, app, club.ID)
+	fund := applicationtest.FundOf(t, env.DB, funder.ID, "Riverside Futures")
+	round := applicationtest.PastRound(t, env.DB, fund, "review")
+	_, grant := applicationtest.Grant(t, env.DB, round, club.ID, "Saturday clubs", 50000, applicationtest.Day(-100), applicationtest.Day(265))
 	agr := id(`INSERT INTO agreements (grant_id, fund_id, organisation_id) VALUES (?, ?, ?) RETURNING id`, grant, fund, club.ID)
 	id(`INSERT INTO agreement_versions (agreement_id, number, status, content, content_hash, signed_at)
 		VALUES (?, 1, 'signed', '{"reflection":{"mode":"written","every_months":3},"learning_signals":[{"name":"Who comes on Saturdays",

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/humblehq/humble/internal/application/applicationtest"
 	"github.com/humblehq/humble/internal/apptest"
 	"github.com/humblehq/humble/internal/authz"
 	"github.com/humblehq/humble/internal/org"
@@ -61,25 +62,9 @@ func TestAgreementResponsesMatchTheDocument(t *testing.T) {
 	applicant := env.CreateOrg(t, "Hillside Youth Club", org.Applicant, grantee)
 	env.CreateOrg(t, "Shared Tables", org.Applicant, other)
 	funder := env.CreateOrg(t, "Riverside Trust", org.Funder)
-	id := func(sql string, args ...any) int64 {
-		t.Helper()
-		var id int64
-		if err := env.DB.Raw(sql, args...).Scan(&id).Error; err != nil || id == 0 {
-			t.Fatalf("%s: %v", sql, err)
-		}
-		return id
-	}
-	fund := id(`INSERT INTO funds (organisation_id, name, purpose_flourishing, purpose_whom, purpose_where, budget_minor,
-		currency, system_scale, status) VALUES (?, 'Neighbourhood Fund', 'belonging', 'young people', 'Riverside', 5000000,
-		'GBP', 'place', 'active') RETURNING id`, funder.ID)
-	round := id(`INSERT INTO rounds (fund_id, name, budget_minor, applications_open_at, applications_close_at, voting_open_at,
-		voting_close_at, method, rule, quorum, tie_break, state) VALUES (?, 'Spring round', 150000,
-		now() - interval '60 days', now() - interval '40 days', now() - interval '40 days', now() - interval '20 days',
-		'approval', 'greedy', 1, 'lower_cost', 'decided') RETURNING id`, fund)
-	app := id(`INSERT INTO applications (round_id, fund_id, organisation_id, title, explore, with_whom, how_learn, amount_minor)
-		VALUES (?, ?, ?, 'Kitchen table', 'Suppers', 'Neighbours', 'Talking', 50000) RETURNING id`, round, fund, applicant.ID)
-	grant := id(`INSERT INTO grants (fund_id, round_id, application_id, organisation_id, title, amount_minor, starts_on, ends_on)
-		VALUES (?, ?, ?, ?, 'Kitchen table', 50000, '2026-04-01', '2027-03-31') RETURNING id`, fund, round, app, applicant.ID)
+	fund := applicationtest.FundOf(t, env.DB, funder.ID, "Neighbourhood Fund")
+	round := applicationtest.PastRound(t, env.DB, fund, "decided")
+	_, grant := applicationtest.Grant(t, env.DB, round, applicant.ID, "Kitchen table", 50000, "2026-04-01", "2027-03-31")
 	env.Grant(t, steward, authz.Steward, authz.FundDomain(fund))
 	env.Grant(t, grantee, authz.Grantee, authz.FundDomain(fund))
 	sTok, gTok, oTok := env.Token(t, steward), env.Token(t, grantee), env.Token(t, other)

@@ -94,3 +94,42 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// FundOf makes an active fund in GBP of the funder organisation orgID,
+// with a budget of £500,000, and returns its id.
+func FundOf(t testing.TB, db *gorm.DB, orgID int64, name string) int64 {
+	t.Helper()
+	var id int64
+	must(t, db.Raw(`
+		INSERT INTO funds (organisation_id, name, purpose_flourishing, purpose_whom, purpose_where,
+		                   budget_minor, currency, system_scale, status)
+		VALUES (?, ?, 'belonging', 'young people', 'Riverside', 50000000, 'GBP', 'place', 'active')
+		RETURNING id`, orgID, name).Scan(&id).Error)
+	return id
+}
+
+// PastRound makes a round of the fund whose applications and voting
+// closed weeks ago, in state ("review", "closed" or "decided"), and
+// returns its id.
+func PastRound(t testing.TB, db *gorm.DB, fundID int64, state string) int64 {
+	t.Helper()
+	now := time.Now().UTC()
+	return Round(t, db, fundID, state, Window{Open: now.AddDate(0, 0, -120), Close: now.AddDate(0, 0, -100)})
+}
+
+// Day is the date offset days from today, as YYYY-MM-DD.
+func Day(offset int) string { return time.Now().UTC().AddDate(0, 0, offset).Format(time.DateOnly) }
+
+// Grant makes what a final decision leaves for one organisation: its
+// application to the round and a grant of amountMinor, from startsOn to
+// endsOn (YYYY-MM-DD). It returns the application's id and the grant's.
+func Grant(t testing.TB, db *gorm.DB, roundID, orgID int64, title string, amountMinor int64, startsOn, endsOn string) (appID, grantID int64) {
+	t.Helper()
+	appID = Application(t, db, roundID, orgID, title)
+	must(t, db.Exec(`UPDATE applications SET amount_minor = ? WHERE id = ?`, amountMinor, appID).Error)
+	must(t, db.Raw(`
+		INSERT INTO grants (fund_id, round_id, application_id, organisation_id, title, amount_minor, starts_on, ends_on)
+		SELECT fund_id, round_id, id, organisation_id, title, amount_minor, ?, ? FROM applications WHERE id = ?
+		RETURNING id`, startsOn, endsOn, appID).Scan(&grantID).Error)
+	return appID, grantID
+}
