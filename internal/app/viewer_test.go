@@ -67,6 +67,10 @@ func TestFundViewerAgreesWithGet(t *testing.T) {
 			p = &httpapi.Principal{User: u, OrgIDs: orgs}
 		}
 		v := httpapi.FundViewer(env.Svc.Authz, p, fund)
+		reads, err := env.Svc.Accounts.Readable(ctx, v)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, av := range accounts {
 			id, _ := strconv.ParseInt(ac.vars[av], 10, 64)
 			m, err := env.Svc.Accounts.Meta(ctx, id)
@@ -87,6 +91,9 @@ func TestFundViewerAgreesWithGet(t *testing.T) {
 				got, err := env.Svc.Accounts.CanRead(ctx, v, id, key)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if reads.Reads(id, key) != got {
+					t.Errorf("%s reading %s %s: Readable says %v, CanRead %v", who, av, key, !got, got)
 				}
 				if got != shown[key] {
 					t.Errorf("%s reading %s %s: fund-wide rule says %v, Get says %v", who, av, key, got, shown[key])

@@ -45,36 +45,16 @@ func IssueResource(fundID int64) authz.Resource {
 }
 
 // DialogueSourceReader says which accounts and sections the principal may
-// read anyway, exactly as the accounts domain shows them (AccountReader
-// and account.Service.Get): only those are shown among a dialogue's
-// sources, and only those may be cited when convening. Drafts and notes
-// awaiting confirmation are never sources.
-func DialogueSourceReader(ctx context.Context, az *authz.Authorizer, as *account.Service, p *Principal) dialogue.CanRead {
-	read := map[int64]*account.Account{}
-	return func(accountID int64, key string) bool {
-		acc, seen := read[accountID]
-		if !seen {
-			m, err := as.Meta(ctx, accountID)
-			if err == nil && (m.Status == account.Submitted || m.Status == account.Published) {
-				if got, err := as.Get(ctx, accountID, AccountReader(az, p, m)); err == nil {
-					acc = &got
-				}
-			}
-			read[accountID] = acc
-		}
-		if acc == nil {
-			return false
-		}
-		if key == "" {
-			return true
-		}
-		for _, s := range acc.Sections {
-			if s.Key == key {
-				return true
-			}
-		}
-		return false
+// read anyway in the fund, by the accounts' one reading rule
+// (account.VisibleSections, read once for the request): only those are
+// shown among a dialogue's sources, and only those may be cited when
+// convening. Drafts and notes awaiting confirmation are never sources.
+func DialogueSourceReader(ctx context.Context, az *authz.Authorizer, as *account.Service, p *Principal, fundID int64) (dialogue.CanRead, error) {
+	r, err := as.Readable(ctx, FundViewer(az, p, fundID))
+	if err != nil {
+		return nil, err
 	}
+	return r.Reads, nil
 }
 
 // DialogueIn loads the dialogue in the path for the principal: anonymous
@@ -135,17 +115,25 @@ func (a *API) conveneDialogue(c echo.Context) error {
 		return err
 	}
 	ctx, p := c.Request().Context(), CurrentPrincipal(c)
-	d, err := a.Dialogues.Convene(ctx, p.User.ID, id, in, DialogueSourceReader(ctx, a.Authz, a.Accounts, p))
+	canRead, err := DialogueSourceReader(ctx, a.Authz, a.Accounts, p, id)
 	if err != nil {
 		return err
 	}
-	return a.respondDialogue(c, http.StatusCreated, d)
+	d, err := a.Dialogues.Convene(ctx, p.User.ID, id, in, canRead)
+	if err != nil {
+		return err
+	}
+	return a.respondDialogue(c, http.StatusCreated, d, id)
 }
 
 // respondDialogue answers with the dialogue as the principal sees it.
-func (a *API) respondDialogue(c echo.Context, status int, id int64) error {
+func (a *API) respondDialogue(c echo.Context, status int, id, fundID int64) error {
 	ctx, p := c.Request().Context(), CurrentPrincipal(c)
-	d, err := a.Dialogues.Get(ctx, id, p.User.ID, DialogueSourceReader(ctx, a.Authz, a.Accounts, p))
+	canRead, err := DialogueSourceReader(ctx, a.Authz, a.Accounts, p, fundID)
+	if err != nil {
+		return err
+	}
+	d, err := a.Dialogues.Get(ctx, id, p.User.ID, canRead)
 	if err != nil {
 		return err
 	}
@@ -153,15 +141,15 @@ func (a *API) respondDialogue(c echo.Context, status int, id int64) error {
 }
 
 func (a *API) getDialogue(c echo.Context) error {
-	id, _, err := DialogueIn(c, a.Authz, a.Dialogues, "read")
+	id, fundID, err := DialogueIn(c, a.Authz, a.Dialogues, "read")
 	if err != nil {
 		return err
 	}
-	return a.respondDialogue(c, http.StatusOK, id)
+	return a.respondDialogue(c, http.StatusOK, id, fundID)
 }
 
 func (a *API) inviteToDialogue(c echo.Context) error {
-	id, _, err := DialogueIn(c, a.Authz, a.Dialogues, "update")
+	id, fundID, err := DialogueIn(c, a.Authz, a.Dialogues, "update")
 	if err != nil {
 		return err
 	}
@@ -172,7 +160,7 @@ func (a *API) inviteToDialogue(c echo.Context) error {
 	if _, err := a.Dialogues.Invite(c.Request().Context(), CurrentPrincipal(c).User.ID, id, in); err != nil {
 		return err
 	}
-	return a.respondDialogue(c, http.StatusOK, id)
+	return a.respondDialogue(c, http.StatusOK, id, fundID)
 }
 
 func (a *API) respondToDialogue(c echo.Context) error {

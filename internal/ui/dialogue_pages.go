@@ -241,7 +241,11 @@ func (u *UI) renderDialogues(c echo.Context, status int, p page, f fund.Fund, in
 			d.People = append(d.People, personChoice{ID: ps.UserID, Name: ps.DisplayName, Roles: strings.Join(names, ", "),
 				Checked: hasID(invited, ps.UserID)})
 		}
-		cands, err := u.Dialogues.SourceCandidates(ctx, f.ID, httpapi.DialogueSourceReader(ctx, u.Authz, u.Accounts, pr))
+		canRead, err := httpapi.DialogueSourceReader(ctx, u.Authz, u.Accounts, pr, f.ID)
+		if err != nil {
+			return err
+		}
+		cands, err := u.Dialogues.SourceCandidates(ctx, f.ID, canRead)
 		if err != nil {
 			return err
 		}
@@ -317,7 +321,11 @@ func (u *UI) conveneDialogue(c echo.Context) error {
 		in.FollowsUp = &n
 	}
 	ctx, pr := c.Request().Context(), httpapi.CurrentPrincipal(c)
-	id, err := u.Dialogues.Convene(ctx, pr.User.ID, f.ID, in, httpapi.DialogueSourceReader(ctx, u.Authz, u.Accounts, pr))
+	canRead, err := httpapi.DialogueSourceReader(ctx, u.Authz, u.Accounts, pr, f.ID)
+	if err != nil {
+		return err
+	}
+	id, err := u.Dialogues.Convene(ctx, pr.User.ID, f.ID, in, canRead)
 	if err != nil {
 		errs, ok := dialogueErrors(err, "", map[string]string{"invitees": "invitees", "sources": "sources"})
 		if !ok {
@@ -433,7 +441,15 @@ func (u *UI) dialoguePage(c echo.Context) error {
 
 func (u *UI) renderDialogue(c echo.Context, status int, p page, id int64, edit func(*dialogueData)) error {
 	ctx, pr := c.Request().Context(), httpapi.CurrentPrincipal(c)
-	dl, err := u.Dialogues.Get(ctx, id, pr.User.ID, httpapi.DialogueSourceReader(ctx, u.Authz, u.Accounts, pr))
+	fundID, err := u.Dialogues.Fund(ctx, id)
+	if err != nil {
+		return err
+	}
+	canRead, err := httpapi.DialogueSourceReader(ctx, u.Authz, u.Accounts, pr, fundID)
+	if err != nil {
+		return err
+	}
+	dl, err := u.Dialogues.Get(ctx, id, pr.User.ID, canRead)
 	if err != nil {
 		return err
 	}
