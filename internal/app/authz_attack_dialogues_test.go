@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/humblehq/humble/internal/application/applicationtest"
 )
 
 type dialogueJSON struct {
@@ -273,4 +275,31 @@ func dialogueID(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestActionFormNeverOpensAnotherFundsDialogue: the action form says which
+// dialogue to go back to ("from"), and a refused change shows that
+// dialogue in full. Someone still listed in a dialogue of another fund,
+// where they hold no role, must not be shown it that way.
+func TestActionFormNeverOpensAnotherFundsDialogue(t *testing.T) {
+	dc := newDialogueCast(t)
+	db := dc.env.DB
+	other := applicationtest.Fund(t, db, "Hillside Fund")
+	var elsewhere int64
+	if err := db.Raw(`INSERT INTO dialogues (fund_id, convened_by, purpose, meets_on) VALUES (?, ?, 'SECRET: the other fund''s dialogue', current_date)
+		RETURNING id`, other, dc.id("other-fund")).Scan(&elsewhere).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(`INSERT INTO dialogue_participants (dialogue_id, user_id, status) VALUES (?, ?, 'convener'), (?, ?, 'accepted')`,
+		elsewhere, dc.id("other-fund"), elsewhere, dc.id("accepted")).Error; err != nil {
+		t.Fatal(err)
+	}
+	r := dc.browsers["accepted"].Post(t, dc.expand("/actions/{act2}"), url.Values{"version": {"1"}, "status": {"dropped"},
+		"dropped_reason": {""}, "from": {fmt.Sprint(elsewhere)}})
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("dropping without a reason: %d", r.Status)
+	}
+	if body := string(r.Body); strings.Contains(body, "SECRET") || !strings.Contains(body, "Try a survey") {
+		t.Errorf("the refused change shows the wrong dialogue:\n%s", body)
+	}
 }

@@ -647,14 +647,20 @@ func (u *UI) updateDialogueAction(c echo.Context) error {
 	version, _ := strconv.Atoi(c.FormValue("version"))
 	in := dialogue.ActionChange{Version: version, Status: c.FormValue("status"), DroppedReason: c.FormValue("dropped_reason")}
 	// Go back to the dialogue the change was made from (a follow-up
-	// changes its earlier dialogue's actions), if the person takes part.
+	// changes its earlier dialogue's actions), if the person takes part in
+	// it and it is in the same fund, where ActionIn has checked their role:
+	// the page shown on a refusal is that dialogue, in full.
 	back, err := u.Dialogues.ActionDialogue(ctx, actionID)
 	if err != nil {
 		return err
 	}
 	if s := c.FormValue("from"); s != "" {
+		fundID, err := u.Dialogues.Fund(ctx, back)
+		if err != nil {
+			return err
+		}
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			if st, _, err := u.Dialogues.Participation(ctx, n, httpapi.CurrentPrincipal(c).User.ID); err == nil && dialogue.Active(st) {
+			if st, f, err := u.Dialogues.Participation(ctx, n, httpapi.CurrentPrincipal(c).User.ID); err == nil && dialogue.Active(st) && f == fundID {
 				back = n
 			}
 		}
