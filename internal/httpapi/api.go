@@ -6,6 +6,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -103,12 +104,26 @@ type Page struct {
 // Offset is the number of rows before this page.
 func (p Page) Offset() int { return (p.Number - 1) * p.Size }
 
+// MaxPage is the highest page number a list accepts: far beyond any
+// real list, and low enough that an offset never overflows.
+const MaxPage = 1_000_000
+
+// PageNumber reads ?page= for a page: a whole number from 1 to MaxPage,
+// anything else the first page.
+func PageNumber(c echo.Context) int {
+	n, err := strconv.Atoi(c.QueryParam("page"))
+	if err != nil || n < 1 || n > MaxPage {
+		return 1
+	}
+	return n
+}
+
 func pageOf(c echo.Context) (Page, error) {
 	p := Page{Number: 1, Size: 50}
 	if s := c.QueryParam("page"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			return p, validate.Field("page", "must be a whole number from 1")
+		if err != nil || n <= 0 || n > MaxPage {
+			return p, validate.Field("page", fmt.Sprintf("must be a whole number from 1 to %d", MaxPage))
 		}
 		p.Number = n
 	}

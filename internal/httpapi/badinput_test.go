@@ -144,6 +144,7 @@ func TestBadQueryParameters(t *testing.T) {
 	token := env.Token(t, admin)
 	for _, tc := range []struct{ path, field string }{
 		{"/api/v1/organisations?page=0", "page"},
+		{"/api/v1/organisations?page=9223372036854775807", "page"}, // an offset that would overflow
 		{"/api/v1/organisations?per_page=lots", "per_page"},
 		{"/api/v1/audit-events?fund_id=-1", "fund_id"},
 		{"/api/v1/audit-events?limit=1000", "limit"},

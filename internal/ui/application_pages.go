@@ -632,10 +632,7 @@ func (u *UI) myApplications(c echo.Context) error {
 	if ok, err := requireSignIn(c); !ok {
 		return err
 	}
-	n, err := strconv.Atoi(c.QueryParam("page"))
-	if err != nil || n < 1 {
-		n = 1
-	}
+	n := httpapi.PageNumber(c)
 	pr := httpapi.CurrentPrincipal(c)
 	items, total, err := u.Applications.ListForOrganisations(c.Request().Context(), pr.OrgIDs,
 		(n-1)*myApplicationsPerPage, myApplicationsPerPage)

@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -55,10 +54,7 @@ func (u *UI) searchPage(c echo.Context) error {
 	p.Form["q"] = d.Query
 	status := http.StatusOK
 	if _, ok := c.QueryParams()["q"]; ok {
-		n, _ := strconv.Atoi(c.QueryParam("page"))
-		if n < 1 {
-			n = 1
-		}
+		n := httpapi.PageNumber(c)
 		v := httpapi.FundViewer(u.Authz, httpapi.CurrentPrincipal(c), f.ID)
 		rs, total, err := u.Search.Search(c.Request().Context(), v, d.Query, search.Page{Number: n, Size: searchPerPage})
 		if ve, ok := validate.As(err); ok {
