@@ -79,6 +79,7 @@ var patternRows = map[string][]access{
 	},
 	"DELETE /api/v1/tags/:id": {
 		{"anonymous", "/api/v1/tags/{tagDel1}", "", 401},
+		{"anonymous", "/api/v1/tags/999999", "", 401}, // the same answer whether or not the tag exists
 		{"user", "/api/v1/tags/{tagDel1}", "", 403},
 		{"user", "/api/v1/tags/{tagPrivate}", "", 404},
 		{"other-grantee", "/api/v1/tags/{tagPrivate}", "", 404},

@@ -157,14 +157,16 @@ func (a *API) untagSource(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Anonymous callers are turned away before anything is looked up, so
+	// the answer never says whether a tag exists.
+	p := CurrentPrincipal(c)
+	if p.Anonymous() {
+		return ErrUnauthenticated
+	}
 	ctx := c.Request().Context()
 	tag, err := a.Patterns.TagByID(ctx, id)
 	if err != nil {
 		return err
-	}
-	p := CurrentPrincipal(c)
-	if p.Anonymous() {
-		return ErrUnauthenticated
 	}
 	v := FundViewer(a.Authz, p, tag.FundID)
 	// A tag on a source the caller cannot read does not exist for them.

@@ -339,6 +339,19 @@ func formThemes(c echo.Context, name string) (map[int64]bool, error) {
 	return out, nil
 }
 
+// mayUntag asks, as the API's untagging does, for the right to take tags
+// off when a form unticks any theme it showed ticked.
+func (u *UI) mayUntag(c echo.Context, fundID int64, changes []pattern.Retag) error {
+	for _, ch := range changes {
+		for id := range ch.Shown {
+			if !ch.Want[id] {
+				return httpapi.Authorize(u.Authz, c, "delete", httpapi.TagResource(fundID))
+			}
+		}
+	}
+	return nil
+}
+
 // retag reads what a tagging form asks of the source under key.
 func retag(c echo.Context, key string, source pattern.NewTag) (pattern.Retag, error) {
 	want, err := formThemes(c, "tag-"+key)
@@ -372,6 +385,9 @@ func (u *UI) saveAccountTags(c echo.Context) error {
 			return err
 		}
 		changes = append(changes, ch)
+	}
+	if err := u.mayUntag(c, v.FundID, changes); err != nil {
+		return err
 	}
 	if err := u.Patterns.SetTags(ctx, v, changes); err != nil {
 		return err
@@ -439,6 +455,9 @@ func (u *UI) saveDialogueTags(c echo.Context) error {
 	}
 	ch, err := retag(c, "notes", pattern.NewTag{DialogueID: dl.ID})
 	if err != nil {
+		return err
+	}
+	if err := u.mayUntag(c, v.FundID, []pattern.Retag{ch}); err != nil {
 		return err
 	}
 	if err := u.Patterns.SetTags(c.Request().Context(), v, []pattern.Retag{ch}); err != nil {
