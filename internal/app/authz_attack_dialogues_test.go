@@ -195,11 +195,18 @@ func TestFollowUpCarriesOpenActions(t *testing.T) {
 	if after.Earlier == nil || len(after.Earlier.OpenActions) != 0 {
 		t.Fatalf("the closed action is still open in the follow-up: %+v", after.Earlier)
 	}
-	earlier, _ := dc.getDialogue(t, "convener", dialogueID(t, dc.vars["{d}"]))
+	earlier, status := dc.getDialogue(t, "convener", dialogueID(t, dc.vars["{d}"]))
+	found := false
 	for _, a := range earlier.Actions {
-		if fmt.Sprint(a.ID) == dc.vars["{act}"] && a.Status != "done" {
-			t.Fatalf("the earlier dialogue still shows %s", a.Status)
+		if fmt.Sprint(a.ID) == dc.vars["{act}"] {
+			found = true
+			if a.Status != "done" {
+				t.Fatalf("the earlier dialogue still shows %s", a.Status)
+			}
 		}
+	}
+	if status != http.StatusOK || !found {
+		t.Fatalf("the earlier dialogue as its convener: %d, the action among its actions: %v", status, found)
 	}
 	if _, status := dc.getDialogue(t, "peer", dialogueID(t, dc.vars["{d}"])); status != http.StatusNotFound {
 		t.Fatalf("the peer reads the earlier dialogue: %d", status)

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -238,8 +239,11 @@ func TestAttackPatternsSynthesisCitesASuggestion(t *testing.T) {
 	r := ac.env.Do(t, "POST", ac.expand("/api/v1/funds/{fund}/syntheses"), ac.tokens["partner"], map[string]any{
 		"title": "Spring", "body": "What we saw.", "period_start": "2026-01-01", "period_end": "2026-03-31",
 		"citations": []map[string]any{{"theme_id": th.ID}}})
-	if r.Status != 201 {
-		return // refused: the hole is closed
+	if r.Status == http.StatusUnprocessableEntity && strings.Contains(string(r.Body), `"citations[0]`) {
+		return // refused, naming the citation: the hole is closed
+	}
+	if r.Status != http.StatusCreated {
+		t.Fatalf("citing a suggestion: %d %s, want 422 naming citations[0]", r.Status, r.Body)
 	}
 	var y synthesis.Synthesis
 	r.JSON(t, &y)
