@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -236,6 +237,28 @@ func TestEveryRouteIsInATable(t *testing.T) {
 	if len(missing) > 0 {
 		t.Fatalf("routes missing from the authorization tables:\n  %s", strings.Join(missing, "\n  "))
 	}
+	// And the reverse: a table key for a route that no longer exists
+	// checks nothing.
+	routes := map[string]bool{}
+	for _, r := range env.Echo.Routes() {
+		routes[r.Method+" "+r.Path] = true
+	}
+	var stale []string
+	all := []map[string][]access{table}
+	for _, rows := range areas {
+		all = append(all, rows)
+	}
+	for _, rows := range all {
+		for key := range rows {
+			if !routes[key] {
+				stale = append(stale, key)
+			}
+		}
+	}
+	sort.Strings(stale)
+	if len(stale) > 0 {
+		t.Fatalf("authorization-table keys for routes that do not exist:\n  %s", strings.Join(stale, "\n  "))
+	}
 }
 
 func TestAuthorizationTable(t *testing.T) {
@@ -254,11 +277,23 @@ func runTable(t *testing.T, env *apptest.Env, rows map[string][]access, expand f
 	}
 	sort.Strings(keys)
 	for _, route := range keys {
-		method, _, _ := strings.Cut(route, " ")
+		method, pattern, _ := strings.Cut(route, " ")
 		for _, row := range rows[route] {
 			name := fmt.Sprintf("%s/%s/%d", route, row.who, row.status)
 			t.Run(name, func(t *testing.T) {
 				path, reqBody := expand(row.path), expand(row.body)
+				// The row must reach the route it is filed under: a
+				// mistyped path would meet echo's own 404 and pass every
+				// row that expects one.
+				if hit := routeOf(env, method, path); hit != pattern {
+					t.Fatalf("%s %s reaches %q, not the route %q it is filed under", method, path, hit, pattern)
+				}
+				if unexpanded.MatchString(path + reqBody) {
+					t.Fatalf("%s %s %s: a placeholder is left unexpanded", method, path, reqBody)
+				}
+				if _, ok := tokens[row.who]; !ok && row.who != "anonymous" {
+					t.Fatalf("no such person in the cast: %q", row.who)
+				}
 				var status int
 				var body []byte
 				if strings.HasPrefix(path, "/api/") {
@@ -291,4 +326,16 @@ func runTable(t *testing.T, env *apptest.Env, rows map[string][]access, expand f
 			})
 		}
 	}
+}
+
+// unexpanded matches a {placeholder} a cast forgot to fill in.
+var unexpanded = regexp.MustCompile(`\{[A-Za-z][\w-]*\}`)
+
+// routeOf is the route pattern echo sends method and path (query left
+// out) to.
+func routeOf(env *apptest.Env, method, path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	c := env.Echo.NewContext(nil, nil)
+	env.Echo.Router().Find(method, path, c)
+	return c.Path()
 }
