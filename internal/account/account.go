@@ -193,6 +193,17 @@ var SectionKeys = func() []string {
 	return out
 }()
 
+// SectionTitle is the heading of a section of a kind of account (the
+// key itself if there is no such section).
+func SectionTitle(kind, key string) string {
+	for _, p := range PromptsFor(kind) {
+		if p.Key == key {
+			return p.Title
+		}
+	}
+	return key
+}
+
 // PromptsFor returns the prompts of a kind of account.
 func PromptsFor(kind string) []Prompt {
 	if kind == Funder {

@@ -10,7 +10,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/humblehq/humble/internal/account"
 	"github.com/humblehq/humble/internal/audit"
 	"github.com/humblehq/humble/internal/fault"
 	"github.com/humblehq/humble/internal/store"
@@ -313,14 +312,4 @@ func (s *Service) writer(ctx context.Context, dialogueID, userID int64) (int64, 
 		return 0, ErrNotTakingPart
 	}
 	return 0, ErrNotFound
-}
-
-// sectionTitle names a section of an account of kind.
-func sectionTitle(kind, key string) string {
-	for _, p := range account.PromptsFor(kind) {
-		if p.Key == key {
-			return p.Title
-		}
-	}
-	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/humblehq/humble/internal/account"
 	"github.com/humblehq/humble/internal/store"
 )
 
@@ -150,7 +151,7 @@ func (s *Service) sources(ctx context.Context, dialogueID, fundID int64, canRead
 		if canRead == nil || !canRead(r.AccountID, r.SectionKey) {
 			continue
 		}
-		r.SectionTitle = sectionTitle(r.Kind, r.SectionKey)
+		r.SectionTitle = account.SectionTitle(r.Kind, r.SectionKey)
 		out = append(out, r)
 	}
 	return out, nil
@@ -353,7 +354,7 @@ func (s *Service) SourceCandidates(ctx context.Context, fundID int64, canRead Ca
 		if r.SectionKey == "" || canRead == nil || !canRead(r.AccountID, r.SectionKey) {
 			continue
 		}
-		r.SectionTitle = sectionTitle(r.Kind, r.SectionKey)
+		r.SectionTitle = account.SectionTitle(r.Kind, r.SectionKey)
 		out = append(out, r)
 	}
 	return out, nil

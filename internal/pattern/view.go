@@ -264,11 +264,7 @@ func (s *Service) Sources(ctx context.Context, v account.Viewer, themeID int64, 
 			Period: r.Period, Excerpt: Excerpt(r.Body, ExcerptRunes)}
 		if r.AccountID != nil {
 			src.Kind, src.AccountKind, src.SectionKey, src.OrganisationName = "section", r.AccountKind, r.SectionKey, r.OrganisationName
-			for _, p := range account.PromptsFor(r.AccountKind) {
-				if p.Key == r.SectionKey {
-					src.SectionTitle = p.Title
-				}
-			}
+			src.SectionTitle = account.SectionTitle(r.AccountKind, r.SectionKey)
 			if r.AccountKind == account.Funder {
 				src.Title = "The funder's reflection"
 				src.Link = fmt.Sprintf("/reflections/%d", *r.AccountID)

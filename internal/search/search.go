@@ -255,15 +255,6 @@ func snippet(h string) (string, string) {
 	return strings.TrimSpace(plain), strings.TrimSpace(b.String())
 }
 
-func sectionTitle(kind, key string) string {
-	for _, p := range account.PromptsFor(kind) {
-		if p.Key == key {
-			return p.Title
-		}
-	}
-	return key
-}
-
 func title(r row) string {
 	whose := ""
 	if r.AccountKind != nil && r.OrgName != nil {
@@ -274,7 +265,7 @@ func title(r row) string {
 	}
 	switch r.Kind {
 	case Section, Story:
-		t := whose + ": " + sectionTitle(deref(r.AccountKind), deref(r.SectionKey))
+		t := whose + ": " + account.SectionTitle(deref(r.AccountKind), deref(r.SectionKey))
 		if r.Kind == Story {
 			t += " (a story)"
 		}

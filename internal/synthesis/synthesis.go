@@ -249,20 +249,10 @@ func accountCitation(accountID int64, key *string, kind, org string) Citation {
 	c.Link = fmt.Sprintf("%s%d", base, accountID)
 	if key != nil {
 		c.Kind = CitesSection
-		c.Title += ": " + SectionTitle(kind, *key)
+		c.Title += ": " + account.SectionTitle(kind, *key)
 		c.Link += "#s-" + *key
 	}
 	return c
-}
-
-// SectionTitle is the heading of a section of an account of kind.
-func SectionTitle(kind, key string) string {
-	for _, p := range account.PromptsFor(kind) {
-		if p.Key == key {
-			return p.Title
-		}
-	}
-	return key
 }
 
 func deref(s *string) string {
